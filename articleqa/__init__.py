@@ -1,0 +1,1 @@
+"""articleqa: offline question answering over articles, with cited source sentences."""

@@ -1,0 +1,1 @@
+"""articleqa eval package."""

