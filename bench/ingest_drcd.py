@@ -1,0 +1,90 @@
+"""Benchmark: ingest every DRCD dev context, then dense-only paragraph recall over all questions.
+
+Reports ingest speed (passages/s), peak memory, and recall@1/5/20 of the gold paragraph.
+Usage: python bench/ingest_drcd.py [--benchmarks ../shared/benchmarks] [--name drcd-dev] [--out docs/]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.benchmarks import load_benchmark
+from eval.metrics import hit_at_k, mrr_at_k
+from index import Library, Settings
+from index.ingest import article_from_text
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--name", default="drcd-dev", help="benchmark name (see eval.benchmarks)")
+    parser.add_argument("--out", type=Path, default=Path("docs/bench"),
+                        help="folder for the JSON result")
+    parser.add_argument("--home", type=Path, default=None, help="articleqa home (model cache)")
+    args = parser.parse_args(argv)
+
+    bench = load_benchmark(args.name, root=args.benchmarks)
+    with tempfile.TemporaryDirectory(prefix="aqa-bench-") as tmp:
+        base = Settings() if args.home is None else Settings(home=args.home)
+        settings = base.with_(index_dir=Path(tmp) / "index")
+        started = time.perf_counter()
+        library = Library(settings, seed_builtin=False)
+        load_s = time.perf_counter() - started
+        articles = [article_from_text(doc.title, doc.text, f"{bench.name}:{doc.id}")
+                    for doc in bench.documents]
+        paragraph_of = {a.id: doc.id for a, doc in zip(articles, bench.documents, strict=True)}
+        started = time.perf_counter()
+        report = library.apply(add=articles, progress=sys.stderr.isatty())
+        ingest_s = time.perf_counter() - started
+        snapshot = library.snapshot
+
+        questions = [item.question for item in bench.items]
+        started = time.perf_counter()
+        vectors = library.embedder.embed_queries(questions)
+        _, positions = snapshot.search(vectors, min(100, len(snapshot.passages)))
+        query_s = time.perf_counter() - started
+
+    recalls: dict[str, list[float]] = {"R@1": [], "R@5": [], "R@20": [], "MRR@10": []}
+    for item, row in zip(bench.items, positions, strict=True):
+        ranked = list(dict.fromkeys(paragraph_of[snapshot.passages[int(p)].article_id]
+                                    for p in row if p >= 0))
+        gold = {item.article}
+        for k in (1, 5, 20):
+            recalls[f"R@{k}"].append(hit_at_k(ranked, gold, k))
+        recalls["MRR@10"].append(mrr_at_k(ranked, gold, 10))
+
+    result = {
+        "benchmark": bench.name,
+        "documents": len(bench.documents),
+        "questions": len(bench.items),
+        "passages": report.passages,
+        "model_load_s": round(load_s, 1),
+        "ingest_s": round(ingest_s, 1),
+        "passages_per_s": round(report.passages / ingest_s, 1),
+        "query_ms_per_question": round(1000 * query_s / len(questions), 1),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        **{name: round(float(np.mean(v)), 4) for name, v in recalls.items()},
+        "settings": {"passage_chars": settings.passage_chars,
+                     "overlap": settings.passage_overlap_sentences, "model": settings.model},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"ingest-{bench.name}.json"
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
