@@ -1,1 +1,59 @@
-"""articleqa eval package."""
+"""articleqa's evaluation layer: gold sets, public benchmarks and pure metrics (reads from index)."""
+
+from .benchmarks import (
+    BENCHMARKS,
+    Benchmark,
+    BenchmarkDocument,
+    load_benchmark,
+    load_squad_benchmark,
+    load_xquad_crosslingual,
+)
+from .gold import GoldFormatError, GoldItem, conversation_history, dump_gold, load_gold
+from .metrics import (
+    AbstentionScores,
+    LatencySummary,
+    abstention_scores,
+    char_f1,
+    citation_precision,
+    citation_recall,
+    contains_answer,
+    exact_match,
+    hit_at_k,
+    latency_summary,
+    mean_metric,
+    mrr_at_k,
+    ndcg_at_k,
+    normalize_answer,
+    recall_at_k,
+    texts_overlap,
+)
+
+__all__ = [
+    "BENCHMARKS",
+    "AbstentionScores",
+    "Benchmark",
+    "BenchmarkDocument",
+    "GoldFormatError",
+    "GoldItem",
+    "LatencySummary",
+    "abstention_scores",
+    "char_f1",
+    "citation_precision",
+    "citation_recall",
+    "contains_answer",
+    "conversation_history",
+    "dump_gold",
+    "exact_match",
+    "hit_at_k",
+    "latency_summary",
+    "load_benchmark",
+    "load_gold",
+    "load_squad_benchmark",
+    "load_xquad_crosslingual",
+    "mean_metric",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "normalize_answer",
+    "recall_at_k",
+    "texts_overlap",
+]
