@@ -83,3 +83,153 @@ def tokenize(text: str) -> list[str]:
     """Lexical tokens of a text: jieba words over the search key, without spaces or punctuation."""
     key = search_key(text)
     return [tok for tok in _jieba().lcut(key) if any(ch.isalnum() for ch in tok)]
+
+
+# --- sentence splitting ------------------------------------------------------------------------
+
+#: Punctuation that always ends a Chinese sentence (the full-width semicolon too, by requirement).
+_CJK_ENDERS = "。！？；"
+#: Runs of terminators are one boundary: `？！`, `……`, `!!`, `...`.
+_ENDER_RUN = "。！？；!?…."
+#: Closing quotes and brackets stay with the sentence they close.
+_CLOSERS = "」』”’\"')）]】》〉〗"
+#: Opening quotes and brackets that may come before the first letter of the next sentence.
+_OPENERS = "「『“‘\"'(（[【《〈〖"
+#: Punctuation after a terminator that shows the sentence goes on (`……，` or `?!,`).
+_CONTINUERS = "，、,:：;"
+#: Tokens whose final `.` is an abbreviation, not a full stop (case-sensitive).
+# fmt: off
+_ABBREVIATIONS = frozenset((
+    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Sr", "Jr", "St", "Mt", "Ft", "Gen", "Gov", "Sen",
+    "Rep", "Col", "Lt", "Sgt", "Capt", "Cmdr", "Adm", "Rev", "Hon", "Pres", "Supt", "Messrs", "No",
+    "Nos", "Fig", "Figs", "Vol", "Vols", "Ch", "Sec", "Art", "Op", "Ed", "Eds", "Jan", "Feb",
+    "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Inc", "Corp", "Co",
+    "Ltd", "Bros", "Dept", "Univ", "Assn", "Ave", "Blvd", "Rd", "vs", "etc", "cf", "al", "approx",
+    "est", "fig", "vol", "pp", "ed", "eds", "no", "nos",
+))
+# fmt: on
+_DOTTED_ABBREVIATION = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
+
+
+def _is_han(ch: str) -> bool:
+    return bool(_HAN.match(ch))
+
+
+def _skip(text: str, i: int, chars: str) -> int:
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _next_starts_sentence(text: str, j: int) -> bool:
+    """After whitespace at `j`: does a new sentence begin (capital letter or CJK, not lower case)?"""
+    k = _skip(text, _skip_spaces(text, j), _OPENERS)
+    if k >= len(text):
+        return True
+    ch = text[k]
+    return ch.isupper() or _is_han(ch) or (ch.isalpha() and not ch.islower())
+
+
+def _latin_run_ends(text: str, j: int, *, need_capital: bool) -> bool:
+    """Whether a Latin-style terminator run ending at `j` (closers included) ends the sentence."""
+    if j >= len(text):
+        return True
+    ch = text[j]
+    if ch.isspace():
+        k = _skip_spaces(text, j)
+        if k >= len(text):
+            return True
+        nxt = text[k]
+        if nxt in _CONTINUERS:
+            return False
+        if need_capital:
+            return _next_starts_sentence(text, j)
+        return not (nxt.isascii() and nxt.islower())
+    # No space: only a directly following Chinese character (or quote) starts a new sentence.
+    return _is_han(ch) or ch in "「『“"
+
+
+def _token_before(text: str, i: int, start: int) -> str:
+    """The whitespace-delimited token that ends right before position `i` (within the sentence)."""
+    k = i
+    while k > start and not text[k - 1].isspace():
+        k -= 1
+    return text[k:i].lstrip(_OPENERS)
+
+
+def _period_ends(text: str, i: int, j: int, start: int) -> bool:
+    """Whether the `.` at `i` (closers up to `j`) is a full stop rather than a decimal or abbreviation."""
+    if j < len(text) and not text[j].isspace():
+        # `807.42`, `U.S.`, `example.com` go on; a Chinese character right after a word may start anew.
+        if not _is_han(text[j]):
+            return False
+    elif j < len(text) and not _latin_run_ends(text, j, need_capital=True):
+        return False
+    token = _token_before(text, i, start)
+    if not token:
+        return True
+    if token in _ABBREVIATIONS or _DOTTED_ABBREVIATION.match(token):
+        return False
+    if len(token) == 1 and token.isalpha() and token.isupper():
+        return False  # an initial: `J. Smith`
+    # A list number at the start of a sentence (`1. First`) is not a full stop.
+    return not (token.isdigit() and not text[start : i - len(token)].strip())
+
+
+def _line_sentences(line: str) -> list[tuple[int, int]]:
+    """Sentence spans of one line (no newline inside), before whitespace is stripped."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    i = 0
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if ch not in _ENDER_RUN:
+            i += 1
+            continue
+        run_end = _skip(line, i, _ENDER_RUN)
+        run = line[i:run_end]
+        j = _skip(line, run_end, _CLOSERS)
+        if any(c in _CJK_ENDERS for c in run):
+            k = _skip_spaces(line, j)
+            ends = k >= n or line[k] not in _CONTINUERS
+        elif run == ".":
+            ends = _period_ends(line, i, j, start)
+        elif "." in run and set(run) == {"."} and len(run) == 2:
+            ends = False  # `..` is not an ellipsis
+        else:  # `!`, `?`, `...`, `…` and their runs
+            ends = _latin_run_ends(line, j, need_capital=False)
+        if ends:
+            spans.append((start, j))
+            start = j
+        i = j if j > i else i + 1
+    spans.append((start, n))
+    return spans
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of `text`, stripped, never crossing a line break.
+
+    Chinese ends at 。！？； (and …… runs); English `.` ends only before a capital, a Chinese
+    character or the end, never in decimals or abbreviations such as `U.S.`, `Mr.`, `J. Smith`.
+    Closing quotes and brackets stay with the sentence they close. Together the spans cover all
+    non-space characters, so citation offsets can always point at whole sentences.
+    """
+    result: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        for s, e in _line_sentences(line):
+            while s < e and line[s].isspace():
+                s += 1
+            while e > s and line[e - 1].isspace():
+                e -= 1
+            if s < e:
+                result.append((offset + s, offset + e))
+        offset += len(line) + 1
+    return result
