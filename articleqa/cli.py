@@ -79,9 +79,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from qa import ArticleQA
+    from qa.retrieve import validate_k, validate_query
 
-    engine = ArticleQA(_settings(args))
-    hits = engine.search(args.query, k=args.k)
+    settings = _settings(args)
+    query = validate_query(args.query, settings.max_query_chars)  # fail fast, before the model loads
+    k = validate_k(args.k)
+    engine = ArticleQA(settings)
+    hits = engine.search(query, k=k)
     if args.json:
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0

@@ -64,7 +64,9 @@ class Embedder:
         started = time.perf_counter()
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # the per-load weight bar is only noise
             self.model = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # any loader failure becomes one clear error
             raise ModelError(

@@ -25,3 +25,46 @@ def e5_model_dir() -> Path:
     from index.model_build import ensure_e5_model
 
     return ensure_e5_model(_test_home() / "models")
+
+
+@pytest.fixture(scope="session")
+def aqa_home(e5_model_dir: Path) -> Path:
+    """The articleqa home for the session: model cache kept, indexes rebuilt once per session."""
+    import shutil
+
+    home = _test_home()
+    shutil.rmtree(home / "indexes", ignore_errors=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def settings(aqa_home: Path):
+    """Default settings over the session home."""
+    from index import Settings
+
+    return Settings(home=aqa_home)
+
+
+@pytest.fixture(scope="session")
+def embedder(settings):
+    """The real embedding model, loaded once per session."""
+    from index import Embedder
+
+    return Embedder(settings)
+
+
+@pytest.fixture(scope="session")
+def builtin_library(settings, embedder):
+    """The default index (the built-in corpus), built once per session; tests must not change it."""
+    from index import Library
+
+    return Library(settings, embedder=embedder)
+
+
+@pytest.fixture
+def fresh_library(settings, embedder, tmp_path: Path):
+    """An empty index of its own for a test that writes."""
+    from index import Library
+
+    return Library(settings.with_(index_dir=tmp_path / "index"), embedder=embedder,
+                   seed_builtin=False)
