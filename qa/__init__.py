@@ -2,7 +2,7 @@
 
 from index import Settings
 
-from .records import Hit
+from .records import Answer, Citation, Hit
 from .service import ArticleQA
 
-__all__ = ["ArticleQA", "Hit", "Settings"]
+__all__ = ["Answer", "ArticleQA", "Citation", "Hit", "Settings"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index import Passage
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage with its rank and score."""
+    """One retrieved passage with its rank and fused score."""
 
     rank: int
     score: float
@@ -27,4 +27,59 @@ class Hit:
             "start": p.start,
             "end": p.end,
             "text": p.text,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source sentence an answer rests on; `start`/`end` index the article's text exactly."""
+
+    n: int
+    article_id: str
+    title: str
+    sentence_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "sentence_id": self.sentence_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "score": round(float(self.score), 6),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question's answer: text with [n] markers, the short answer, and what it rests on."""
+
+    question: str
+    answer: str
+    short_answer: str | None
+    abstained: bool
+    citations: tuple[Citation, ...]
+    passages: tuple[Hit, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    #: The standalone question actually answered (differs from `question` for follow-ups).
+    resolved_question: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form (the shape `articleqa ask --json` and the HTTP API return)."""
+        return {
+            "question": self.question,
+            "resolved_question": self.resolved_question or self.question,
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "abstained": self.abstained,
+            "citations": [c.as_dict() for c in self.citations],
+            "passages": [h.as_dict() for h in self.passages],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -1,15 +1,19 @@
-"""Retrieval: a question in, ranked passages out."""
+"""Retrieval: a question in, ranked passages out (dense, lexical, or fused; language-aware)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 
-from index import Library
+from index import Library, Settings
 from index.errors import EmptyQueryError, InputError
+from index.store import IndexSnapshot
+from index.text import han_ratio, tokenize
 
+from .fusion import FusionMode, rrf, weighted
 from .records import Hit
 
 log = logging.getLogger(__name__)
@@ -36,35 +40,111 @@ def validate_k(k: object) -> int:
     return k
 
 
-class DenseRetriever:
-    """Nearest passages by embedding similarity (FAISS inner product over unit vectors)."""
+@dataclass(frozen=True)
+class _SnapshotFacts:
+    """Per-generation arrays the retriever derives once: script and sentence rows per passage."""
 
-    def __init__(self, library: Library) -> None:
+    generation: int
+    passage_han: np.ndarray  # share of Han letters in each passage
+    sentence_start: np.ndarray  # first row of each passage's sentences in sentence_vectors
+    sentence_end: np.ndarray  # one past the last row
+
+
+def _facts(snapshot: IndexSnapshot) -> _SnapshotFacts:
+    starts = np.zeros(len(snapshot.passages), dtype=np.int64)
+    ends = np.zeros(len(snapshot.passages), dtype=np.int64)
+    for i, p in enumerate(snapshot.passages):
+        first = snapshot.sentence_row(p.article_id, p.first_sentence)
+        last = snapshot.sentence_row(p.article_id, p.last_sentence)
+        if first is not None and last is not None:
+            starts[i], ends[i] = first, last + 1
+    han = np.array([han_ratio(p.text) for p in snapshot.passages], dtype=np.float32)
+    return _SnapshotFacts(id(snapshot), han, starts, ends)
+
+
+@dataclass(frozen=True)
+class QueryScores:
+    """Every passage's scores for one query, plus the sentence cosines they came from."""
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    lexical_weight: np.ndarray
+    sentence: np.ndarray  # cosine of the query with every sentence (rows of sentence_vectors)
+    fused: np.ndarray
+
+
+class Retriever:
+    """Scores all passages of the live snapshot for a query and ranks them."""
+
+    def __init__(self, library: Library, settings: Settings | None = None) -> None:
         self.library = library
+        self.settings = settings or library.settings
+        self.mode = FusionMode.parse(self.settings.retrieval_mode)
+        self._facts: _SnapshotFacts | None = None
 
-    def search(self, query: str, k: int,
-               article_ids: Collection[str] | None = None) -> list[Hit]:
-        """Top-k passages for a query, optionally only from some articles."""
+    def _snapshot_facts(self, snapshot: IndexSnapshot) -> _SnapshotFacts:
+        facts = self._facts
+        if facts is None or facts.generation != id(snapshot):
+            facts = _facts(snapshot)
+            self._facts = facts
+        return facts
+
+    def score(self, query: str, query_vector: np.ndarray | None = None,
+              snapshot: IndexSnapshot | None = None) -> QueryScores:
+        """All signals for every passage of `snapshot` (the live one by default)."""
+        snapshot = snapshot or self.library.snapshot
+        facts = self._snapshot_facts(snapshot)
+        if query_vector is None:
+            query_vector = self.library.embedder.embed_queries([query])[0]
+        passage_cos = snapshot.vectors @ query_vector
+        sentence_cos = (snapshot.sentence_vectors @ query_vector
+                        if snapshot.sentence_vectors is not None and len(snapshot.sentence_vectors)
+                        else np.zeros(0, dtype=np.float32))
+        dense = passage_cos.astype(np.float64)
+        if self.settings.sentence_weight and len(sentence_cos):
+            best = np.array([sentence_cos[a:b].max() if b > a else c
+                             for a, b, c in zip(facts.sentence_start, facts.sentence_end, passage_cos,
+                                                strict=True)], dtype=np.float64)
+            dense = (dense + self.settings.sentence_weight * best) / (1 + self.settings.sentence_weight)
+        assert snapshot.lexical is not None
+        lexical = snapshot.lexical.scores(tokenize(query)).astype(np.float64)
+        # The lexical side only speaks where query and passage share a script: BM25 of an English
+        # question over Chinese text is noise, and fusing noise drags recall down.
+        query_is_han = han_ratio(query) >= 0.3
+        passage_is_han = facts.passage_han >= 0.3
+        lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
+        fused = self._fuse(dense, lexical, lexical_weight)
+        return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused)
+
+    def _fuse(self, dense: np.ndarray, lexical: np.ndarray, lexical_weight: np.ndarray) -> np.ndarray:
+        if self.mode is FusionMode.DENSE:
+            return dense
+        if self.mode is FusionMode.LEXICAL:
+            return lexical * lexical_weight
+        if self.mode is FusionMode.RRF:
+            if not lexical_weight.any() or not lexical.any():
+                return dense
+            return rrf([dense, lexical * lexical_weight], [1.0, 1.0], k=self.settings.rrf_k)
+        return weighted(dense, lexical, lexical_weight, self.settings.lexical_weight)
+
+    def rank(self, scores: QueryScores, k: int, snapshot: IndexSnapshot,
+             article_ids: Collection[str] | None = None) -> list[Hit]:
+        """The top-k passages by fused score, optionally only from some articles."""
+        fused = scores.fused
+        if article_ids:
+            allowed = np.array([p.article_id in article_ids for p in snapshot.passages])
+            fused = np.where(allowed, fused, -np.inf)
+        k = min(k, len(fused))
+        if k <= 0:
+            return []
+        top = np.argpartition(-fused, k - 1)[:k]
+        top = top[np.argsort(-fused[top], kind="stable")]
+        return [Hit(rank=i + 1, score=float(fused[j]), passage=snapshot.passages[int(j)])
+                for i, j in enumerate(top) if np.isfinite(fused[j])]
+
+    def search(self, query: str, k: int, article_ids: Collection[str] | None = None) -> list[Hit]:
+        """Top-k passages for a query."""
         snapshot = self.library.snapshot
         if not snapshot.passages:
             return []
-        vector = self.library.embedder.embed_queries([query])
-        fetch = k if not article_ids else len(snapshot.passages)
-        scores, positions = snapshot.search(vector, fetch)
-        hits: list[Hit] = []
-        for score, pos in zip(scores[0], positions[0], strict=True):
-            if pos < 0:
-                continue
-            passage = snapshot.passages[int(pos)]
-            if article_ids and passage.article_id not in article_ids:
-                continue
-            hits.append(Hit(rank=len(hits) + 1, score=float(score), passage=passage))
-            if len(hits) == k:
-                break
-        return hits
-
-    def score_all(self, query: str) -> np.ndarray:
-        """Similarity of the query to every passage, in index order (for fusion and eval)."""
-        snapshot = self.library.snapshot
-        vector = self.library.embedder.embed_queries([query])[0]
-        return snapshot.vectors @ vector
+        return self.rank(self.score(query, snapshot=snapshot), k, snapshot, article_ids)
