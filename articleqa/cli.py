@@ -98,6 +98,157 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chat_page_mount(api_key: str | None):
+    """A hook that mounts the chat page (ui.app) at `/`, or None when there is no UI package.
+
+    With an API key the page asks for it at sign-in (any user name): its library tab can change
+    the index, so it must not be a way around the key.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("ui.app") is None:
+        return None
+
+    def mount(app):
+        import hmac
+
+        import gradio as gr
+
+        from api.app import LazyEngine
+        from ui import app as ui_app
+
+        # The engine is still loading: the page gets a stand-in that waits for it on first use.
+        blocks = ui_app.build_app(LazyEngine(app.state.engine_holder))
+        kwargs = ui_app.launch_kwargs() if hasattr(ui_app, "launch_kwargs") else {}
+        if api_key:
+            expected = api_key.encode()
+            kwargs["auth"] = lambda _user, password: hmac.compare_digest(
+                str(password).encode(), expected)
+            kwargs["auth_message"] = "Sign in with the server's API key (any user name)."
+        return gr.mount_gradio_app(app, blocks, path="/", **kwargs)
+
+    return mount
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from index.errors import ConfigError
+    from qa import ArticleQA
+
+    settings = _settings(args)
+    api_key = os.environ.get("ARTICLEQA_API_KEY") or None
+    if args.private and not api_key:
+        raise ConfigError("--private needs an API key: set ARTICLEQA_API_KEY")
+    if not api_key and args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving on %s without ARTICLEQA_API_KEY: anyone who can reach it may change "
+                    "the index", args.host)
+    mount = None
+    if not args.no_ui:
+        if args.private:
+            log.warning("--private: the chat page is not mounted (it would bypass the API key)")
+        else:
+            mount = _chat_page_mount(api_key)
+    app = create_app(lambda: ArticleQA(settings), api_key=api_key, private=args.private,
+                     cors_origins=args.cors_origin or [], mount_ui=mount)
+    print(f"articleqa: serving on http://{args.host}:{args.port} "
+          f"(docs at /docs; ready when /readyz answers 200)", file=sys.stderr)
+    # Keep-alive outlasts common client pools (httpx drops idle connections after 5 s), so a client
+    # never sends on a connection the server is closing at that moment.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
+                access_log=args.verbose, timeout_keep_alive=15)
+    return 0
+
+
+def _print_answer(answer) -> None:
+    """The short answer (or the abstention), then each cited sentence under its article title."""
+    if answer.abstained or answer.short_answer:
+        print(answer.answer if answer.abstained else answer.short_answer)
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        print(f"  (understood as: {answer.resolved_question})")
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.title}")
+        print(f"      {c.text}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa import ArticleQA
+    from qa.retrieve import validate_query
+
+    settings = _settings(args)
+    if args.question is not None:
+        question = validate_query(args.question, settings.max_query_chars)  # fail before loading
+        answer = ArticleQA(settings).ask(question)
+        if args.json:
+            print(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_answer(answer)
+        return 0
+    engine = ArticleQA(settings)
+    history: list = []
+    print("Ask about the articles (empty line or Ctrl-D to quit; `/clear` forgets the conversation).")
+    while True:
+        try:
+            line = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not line:
+            return 0
+        if line == "/clear":
+            history.clear()
+            continue
+        try:
+            answer = engine.ask(line, history)
+        except ArticleQAError as exc:
+            print(f"articleqa: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(answer.as_dict(), ensure_ascii=False))
+        else:
+            _print_answer(answer)
+        history.append(answer)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Serve the chat page until interrupted (the built-in corpus unless --index says otherwise)."""
+    from ui.labels import normalize_language
+
+    language = normalize_language(args.lang)  # fail fast, before the model loads
+    from qa import ArticleQA
+    from ui.app import build_app, launch, warm_up
+
+    engine = ArticleQA(_settings(args))
+    warm_up(engine)
+    app = build_app(engine, language=language)
+    print(f"articleqa: serving the chat page on http://{args.host}:{args.port} (Ctrl+C stops it)",
+          file=sys.stderr)
+    launch(app, host=args.host, port=args.port, block=True, quiet=not args.verbose)
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Write the thumbs-up answers in <home>/feedback.jsonl as gold-set JSON Lines."""
+    from eval.gold import GoldItem, dump_gold, gold_record
+    from qa.feedback import FEEDBACK_FILE, FeedbackStore, export_gold
+
+    store = FeedbackStore(_settings(args).home / FEEDBACK_FILE)
+    records = store.read()
+    lines = export_gold(records, only_positive=not args.include_negative)
+    items = [GoldItem(id=r["id"], question=r["question"], answers=tuple(r["answers"]),
+                      evidence=tuple(r["evidence"]), answerable=r["answerable"],
+                      article=r.get("article"), tags=tuple(r.get("tags", ()))) for r in lines]
+    if args.out:
+        dump_gold(items, args.out)
+        print(f"wrote {len(items)} gold line(s) from {len(records)} vote(s) in {store.path} "
+              f"to {args.out}", file=sys.stderr)
+    else:
+        for item in items:
+            print(json.dumps(gold_record(item), ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to render --help in the docs)."""
     parser = argparse.ArgumentParser(
@@ -135,12 +286,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("ask", parents=[common], help="answer a question with cited sentences",
+                       description="Answer a question from the articles, citing the source sentences. "
+                                   "Without QUESTION, start a conversation in the terminal (follow-up "
+                                   "questions such as `那青科大TOD呢？` use the earlier turns).")
+    p.add_argument("question", nargs="?", metavar="QUESTION")
+    p.add_argument("--json", action="store_true",
+                   help="print the answer object (question, answer, short_answer, abstained, "
+                        "citations, passages, timings_ms) as JSON")
+    p.set_defaults(func=cmd_ask)
+
     p = sub.add_parser("search", parents=[common], help="show the passages that match a question",
                        description="Rank indexed passages for a question (title, score, text).")
     p.add_argument("query", metavar="QUESTION")
     p.add_argument("-k", type=int, default=5, help="how many passages (1-100, default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP API (and the chat page)",
+                       description="Serve the JSON API (/v1/search, /v1/ask, /v1/articles) and the "
+                                   "chat page at /. With ARTICLEQA_API_KEY set, writes need "
+                                   "'Authorization: Bearer <key>'; --private guards reads too.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--private", action="store_true",
+                   help="require the API key for reads too (needs ARTICLEQA_API_KEY)")
+    p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                   help="allow browser calls from this origin (repeatable)")
+    p.add_argument("--no-ui", action="store_true", help="serve the API only, no chat page")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("ui", parents=[common], help="serve the chat page in the browser",
+                       description="Serve the chat page (answers with highlighted sources, a "
+                                   "library tab for uploads) on a local port; works offline.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; 0.0.0.0 for the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    p.add_argument("--lang", default="zh-Hant", choices=["zh-Hant", "en"],
+                   help="interface language (default: zh-Hant, Traditional Chinese)")
+    p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("feedback", help="work with the votes given on the chat page",
+                       description="Votes from the chat page live in <home>/feedback.jsonl.")
+    feedback_sub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    p = feedback_sub.add_parser("export", parents=[common],
+                                help="write thumbs-up answers as gold-set lines",
+                                description="Turn the latest vote per question into gold-set "
+                                            "JSON Lines (for `articleqa eval`): an upvoted answer "
+                                            "becomes an answerable item with its cited sentences "
+                                            "as evidence, an upvoted abstention an unanswerable "
+                                            "one.")
+    p.add_argument("--out", metavar="FILE", help="gold .jsonl file to write (default: stdout)")
+    p.add_argument("--include-negative", action="store_true",
+                   help="also export downvoted answers, tagged 'downvoted', for review")
+    p.set_defaults(func=cmd_feedback_export)
 
     from eval.cli import add_eval_parser
     add_eval_parser(sub, common)
@@ -154,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "transformers", "httpx", "jieba"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "jieba", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     try:
         return args.func(args)

@@ -33,12 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/bench"),
                         help="folder for the JSON result")
     parser.add_argument("--home", type=Path, default=None, help="articleqa home (model cache)")
+    parser.add_argument("--passage-chars", type=int, default=None, help="override the window size")
+    parser.add_argument("--overlap", type=int, default=None, help="override the sentence overlap")
     args = parser.parse_args(argv)
 
     bench = load_benchmark(args.name, root=args.benchmarks)
     with tempfile.TemporaryDirectory(prefix="aqa-bench-") as tmp:
         base = Settings() if args.home is None else Settings(home=args.home)
-        settings = base.with_(index_dir=Path(tmp) / "index")
+        overrides: dict[str, object] = {"index_dir": Path(tmp) / "index"}
+        if args.passage_chars:
+            overrides["passage_chars"] = args.passage_chars
+        if args.overlap is not None:
+            overrides["passage_overlap_sentences"] = args.overlap
+        settings = base.with_(**overrides)
         started = time.perf_counter()
         library = Library(settings, seed_builtin=False)
         load_s = time.perf_counter() - started
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                      "overlap": settings.passage_overlap_sentences, "model": settings.model},
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"ingest-{bench.name}.json"
+    out = args.out / f"ingest-{bench.name}-{settings.passage_chars}c.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

@@ -60,8 +60,13 @@ class Settings:
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
     max_citations: int = 3
-    #: Below this confidence (best sentence cosine + weighted overlap) the answerer abstains.
+    #: Abstention: confidence = best sentence cosine + coverage_weight x (IDF share of the question's
+    #: words found near it) - unknown_weight x (IDF share of words the corpus never uses); across
+    #: scripts (English question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
     abstain_threshold: float = 0.8
+    abstain_coverage_weight: float = 0.3
+    abstain_unknown_weight: float = 0.1
+    abstain_cross_script_offset: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -93,7 +98,8 @@ class Settings:
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_overlap_weight", "answer_fit_weight",
-                     "answer_rank_penalty", "second_citation_margin", "abstain_threshold"):
+                     "answer_rank_penalty", "second_citation_margin", "abstain_threshold",
+                     "abstain_coverage_weight", "abstain_unknown_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

@@ -197,7 +197,7 @@ class IndexStore:
         return name or None
 
     @contextlib.contextmanager
-    def write_lock(self, timeout_s: float = 120.0) -> Iterator[None]:
+    def write_lock(self, timeout_s: float = 900.0) -> Iterator[None]:
         """Hold the folder's writer lock; writers queue behind each other, readers never wait."""
         self.path.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout_s

@@ -42,6 +42,23 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Support:
+    """How well the best candidate supports an answer; the abstention rule reads these."""
+
+    dense: float  # cosine of the question with the best sentence
+    coverage: float  # IDF-weighted share of the question's content tokens found in its passage
+    unknown: float  # IDF-weighted share of question tokens that occur nowhere in the corpus
+    same_script: bool
+
+    def confidence(self, settings: Settings) -> float:
+        """One number compared with the abstention threshold."""
+        if not self.same_script:  # lexical evidence cannot speak across scripts
+            return self.dense + settings.abstain_cross_script_offset
+        return (self.dense + settings.abstain_coverage_weight * self.coverage
+                - settings.abstain_unknown_weight * self.unknown)
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the answerer concluded for one question."""
 
@@ -50,6 +67,7 @@ class Decision:
     abstained: bool
     citations: tuple[Citation, ...]
     confidence: float
+    support: Support | None = None
 
 
 def content_tokens(text: str) -> set[str]:
@@ -100,15 +118,35 @@ class Answerer:
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
-    def decide(self, question: str, query: str, candidates: list[Candidate]) -> Decision:
+    def support(self, query: str, best: Candidate, scores: QueryScores) -> Support:
+        """The abstention signals for the best candidate."""
+        facts = scores.facts
+        tokens = content_tokens(query)
+        weights = {t: facts.idf(t) for t in tokens}
+        total = sum(weights.values())
+        if not total:
+            return Support(best.dense, 0.0, 0.0, scores.same_script)
+        article = best.article
+        window = article.text[max(0, best.sentence.start - 150): best.sentence.end + 150]
+        present = set(tokenize(window))
+        from index.text import search_key
+
+        window_key = search_key(window)
+        covered = sum(w for t, w in weights.items() if t in present or (len(t) > 1 and t in window_key))
+        unknown = sum(w for t, w in weights.items() if t not in facts.document_frequency)
+        return Support(best.dense, covered / total, unknown / total, scores.same_script)
+
+    def decide(self, question: str, query: str, candidates: list[Candidate],
+               scores: QueryScores | None = None) -> Decision:
         """Cite the best sentence(s) and extract the short answer, or abstain."""
         script = detect_script(question)
-        if not candidates:
+        if not candidates or scores is None:
             return Decision(ABSTAIN_TEXT[script], None, True, (), 0.0)
         best = candidates[0]
-        confidence = best.dense + self.settings.answer_overlap_weight * best.overlap
+        support = self.support(query, best, scores)
+        confidence = support.confidence(self.settings)
         if confidence < self.settings.abstain_threshold:
-            return Decision(ABSTAIN_TEXT[script], None, True, (), confidence)
+            return Decision(ABSTAIN_TEXT[script], None, True, (), confidence, support)
         chosen = [best]
         for other in candidates[1: self.settings.max_citations]:
             if best.score - other.score <= self.settings.second_citation_margin:
@@ -127,7 +165,7 @@ class Answerer:
                 break
         body = "\n".join(f"{c.text} [{c.n}]" for c in citations)
         answer = f"{short}\n\n{body}" if short else body
-        return Decision(answer, short, False, citations, confidence)
+        return Decision(answer, short, False, citations, confidence, support)
 
 
 def top_sentence_ids(candidates: list[Candidate], k: int) -> list[str]:

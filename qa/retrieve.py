@@ -41,16 +41,22 @@ def validate_k(k: object) -> int:
 
 
 @dataclass(frozen=True)
-class _SnapshotFacts:
+class SnapshotFacts:
     """Per-generation arrays the retriever derives once: script and sentence rows per passage."""
 
-    generation: int
     passage_han: np.ndarray  # share of Han letters in each passage
     sentence_start: np.ndarray  # first row of each passage's sentences in sentence_vectors
     sentence_end: np.ndarray  # one past the last row
+    document_frequency: dict[str, int]  # in how many passages each token occurs
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token over the passages (high for rare or unseen)."""
+        n = len(self.passage_han)
+        return float(np.log((n + 1) / (self.document_frequency.get(token, 0) + 0.5)))
 
 
-def _facts(snapshot: IndexSnapshot) -> _SnapshotFacts:
+def derive_facts(snapshot: IndexSnapshot) -> SnapshotFacts:
+    """The per-generation arrays the retriever needs, computed once per snapshot."""
     starts = np.zeros(len(snapshot.passages), dtype=np.int64)
     ends = np.zeros(len(snapshot.passages), dtype=np.int64)
     for i, p in enumerate(snapshot.passages):
@@ -59,7 +65,11 @@ def _facts(snapshot: IndexSnapshot) -> _SnapshotFacts:
         if first is not None and last is not None:
             starts[i], ends[i] = first, last + 1
     han = np.array([han_ratio(p.text) for p in snapshot.passages], dtype=np.float32)
-    return _SnapshotFacts(id(snapshot), han, starts, ends)
+    frequency: dict[str, int] = {}
+    for tokens in snapshot.passage_tokens:
+        for token in set(tokens):
+            frequency[token] = frequency.get(token, 0) + 1
+    return SnapshotFacts(han, starts, ends, frequency)
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,8 @@ class QueryScores:
     lexical_weight: np.ndarray
     sentence: np.ndarray  # cosine of the query with every sentence (rows of sentence_vectors)
     fused: np.ndarray
+    facts: SnapshotFacts
+    same_script: bool  # whether the query's script matches most of the corpus
 
 
 class Retriever:
@@ -80,20 +92,21 @@ class Retriever:
         self.library = library
         self.settings = settings or library.settings
         self.mode = FusionMode.parse(self.settings.retrieval_mode)
-        self._facts: _SnapshotFacts | None = None
+        self._facts: tuple[IndexSnapshot, SnapshotFacts] | None = None
 
-    def _snapshot_facts(self, snapshot: IndexSnapshot) -> _SnapshotFacts:
-        facts = self._facts
-        if facts is None or facts.generation != id(snapshot):
-            facts = _facts(snapshot)
-            self._facts = facts
-        return facts
+    def snapshot_facts(self, snapshot: IndexSnapshot) -> SnapshotFacts:
+        cached = self._facts
+        # The snapshot itself is kept with its facts, so its id cannot be reused while cached.
+        if cached is None or cached[0] is not snapshot:
+            cached = (snapshot, derive_facts(snapshot))
+            self._facts = cached
+        return cached[1]
 
     def score(self, query: str, query_vector: np.ndarray | None = None,
               snapshot: IndexSnapshot | None = None) -> QueryScores:
         """All signals for every passage of `snapshot` (the live one by default)."""
         snapshot = snapshot or self.library.snapshot
-        facts = self._snapshot_facts(snapshot)
+        facts = self.snapshot_facts(snapshot)
         if query_vector is None:
             query_vector = self.library.embedder.embed_queries([query])[0]
         passage_cos = snapshot.vectors @ query_vector
@@ -114,7 +127,8 @@ class Retriever:
         passage_is_han = facts.passage_han >= 0.3
         lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
         fused = self._fuse(dense, lexical, lexical_weight)
-        return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused)
+        same_script = bool(lexical_weight.mean() >= 0.5) if len(lexical_weight) else True
+        return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts, same_script)
 
     def _fuse(self, dense: np.ndarray, lexical: np.ndarray, lexical_weight: np.ndarray) -> np.ndarray:
         if self.mode is FusionMode.DENSE:

@@ -90,6 +90,7 @@ class ArticleQA:
         embedded_at = time.perf_counter()
         hits: list[Hit] = []
         candidates = []
+        scores = None
         if snapshot.passages:
             scores = self.retriever.score(query, vector, snapshot)
             hits = self.retriever.rank(scores, max(self.settings.default_k,
@@ -98,7 +99,7 @@ class ArticleQA:
             candidates = self.answerer.candidates(query, hits, scores, snapshot)
         else:
             retrieved_at = time.perf_counter()
-        decision = self.answerer.decide(question, query, candidates)
+        decision = self.answerer.decide(question, query, candidates, scores)
         done = time.perf_counter()
         timings = {
             "resolve": (resolved_at - started) * 1000,

@@ -110,3 +110,32 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
     # and the next ingest works normally over the leftovers
     report = after.ingest_paths([batch])
     assert len(report.added) == 30
+
+
+def test_ask_json_has_the_documented_fields(capsys, aqa_home: Path) -> None:
+    import json
+
+    code, out, err = _run(capsys, "ask", "閻家山TOD項目總投資多少？", "--json", "--home", str(aqa_home))
+    assert code == 0, err
+    answer = json.loads(out)
+    assert {"question", "answer", "short_answer", "abstained", "citations", "passages",
+            "timings_ms"} <= set(answer)
+    assert not answer["abstained"] and "26億元" in answer["answer"]
+    first = answer["citations"][0]
+    assert {"n", "article_id", "title", "sentence_id", "start", "end", "text", "score"} <= set(first)
+    assert "[1]" in answer["answer"]
+
+
+@pytest.mark.parametrize("question,message", [("  ", "empty"), ("問" * 2001, "limit is 2000")])
+def test_ask_rejects_bad_questions_cleanly(capsys, aqa_home: Path, question: str, message: str) -> None:
+    code, out, err = _run(capsys, "ask", question, "--home", str(aqa_home))
+    assert code == 1 and out == "" and message in err and "Traceback" not in err
+
+
+def test_ask_conversation_in_the_terminal_keeps_history(aqa_home: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "articleqa", "ask", "--home", str(aqa_home)],
+        input="閻家山TOD項目總投資多少？\n那青科大TOD呢？\n\n", capture_output=True, text=True,
+        timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert "26億元" in proc.stdout and "3.5億元" in proc.stdout

@@ -8,8 +8,9 @@ import pytest
 
 from index.embed import ModelFingerprint
 from index.errors import IndexCorruptError, IndexMismatchError
+from index.lexical import LexicalIndex
 from index.records import Article, BlockKind, Passage, Sentence
-from index.store import IndexSnapshot, IndexStore, build_faiss_index
+from index.store import FORMAT_VERSION, IndexSnapshot, IndexStore, build_faiss_index
 
 FP = ModelFingerprint(name="m", dimension=4, normalized=True, query_prompt="q: ", passage_prompt="p: ")
 
@@ -25,9 +26,13 @@ def _snapshot(n: int = 3, hnsw_threshold: int = 1000) -> IndexSnapshot:
     passages = [Passage(id=f"p{i}", article_id="a", title="T", first_sentence=0, last_sentence=1,
                         start=0, end=8, text=text) for i in range(n)]
     index, kind = build_faiss_index(vectors, hnsw_threshold, 8, 16)
+    tokens = [["甲乙", f"t{i}"] for i in range(n)]
     return IndexSnapshot(articles={"a": article}, passages=passages,
                          embed_keys=[f"k{i}" for i in range(n)], vectors=vectors,
-                         fingerprint=FP.as_dict(), index_type=kind, faiss_index=index)
+                         fingerprint=FP.as_dict(), passage_tokens=tokens,
+                         sentence_ids=["a:0", "a:1"], sentence_keys=["s0", "s1"],
+                         sentence_vectors=vectors[:2].copy(), index_type=kind, faiss_index=index,
+                         lexical=LexicalIndex.build(tokens))
 
 
 def test_round_trip_keeps_everything(tmp_path: Path) -> None:
@@ -41,12 +46,16 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     assert back.articles["a"].sentences[1].text == "丁戊己。"
     assert [p.id for p in back.passages] == ["p0", "p1", "p2"]
     assert back.embed_keys == ["k0", "k1", "k2"]
+    assert back.passage_tokens[2] == ["甲乙", "t2"]
+    assert back.sentence_row("a", 1) == 1 and back.sentence_row("a", 9) is None
+    np.testing.assert_array_equal(back.sentence_vectors, snap.vectors[:2])
+    assert back.lexical is not None and int(np.argmax(back.lexical.scores(["t1"]))) == 1
     np.testing.assert_array_equal(back.vectors, snap.vectors)
     scores, pos = back.search(snap.vectors[1:2], 1)
     assert pos[0][0] == 1 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
     manifest = json.loads((store.path / back.generation / "manifest.json").read_text())
     assert manifest["counts"] == {"articles": 1, "passages": 3, "sentences": 2}
-    assert manifest["model"]["name"] == "m" and manifest["format_version"] == 1
+    assert manifest["model"]["name"] == "m" and manifest["format_version"] == FORMAT_VERSION
 
 
 def test_large_corpora_use_hnsw(tmp_path: Path) -> None:
