@@ -1,0 +1,250 @@
+"""Acceptance test of the chat page in a real browser (Debian's Chromium, driven by Playwright).
+
+The app runs in this process on a free port over a temporary copy of the default index, so the
+upload never touches the shared built-in index. Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+pytestmark = [
+    pytest.mark.slow,
+    # Gradio's queue calls pandas APIs that pandas 3 deprecates; not this project's code.
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update"]
+ANSWER_TIMEOUT_MS = 20_000
+
+#: True once the active <mark> is scrolled inside the article pane and the pane is on screen.
+MARK_IN_VIEW = """() => {
+    const box = document.querySelector('#aqa-article .aqa-article-text');
+    const mark = document.querySelector('#aqa-article #aqa-mark-active');
+    if (!box || !mark) return false;
+    const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+    return m.top >= b.top - 1 && m.bottom <= b.bottom + 1 && m.top >= 0 && m.top < innerHeight;
+}"""
+
+HARBOUR_ARTICLE = """# Harbour Library Opens on the Waterfront
+
+The new Harbour Library opened on the Qingdao waterfront on Saturday. The library holds 48,250 \
+books, including a large collection of maritime history. The reading room seats 640 visitors and \
+looks out over the harbour. Opening hours are from 9 a.m. to 9 p.m. every day.
+"""
+HARBOUR_TITLE = "Harbour Library Opens on the Waterfront"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(settings, embedder, builtin_library, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """The app over a temp copy of the default index, served on a free local port."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    from index import Library
+    from qa import ArticleQA
+    from qa.feedback import FeedbackStore
+    from ui.app import build_app, launch, warm_up
+
+    root = tmp_path_factory.mktemp("ui")
+    index_dir = root / "index"
+    shutil.copytree(builtin_library.store.path, index_dir, ignore=shutil.ignore_patterns("*.lock"))
+    local = settings.with_(index_dir=index_dir)
+    engine = ArticleQA(local, library=Library(local, embedder=embedder, seed_builtin=True))
+    warm_up(engine)
+    feedback = FeedbackStore(root / "feedback.jsonl")
+    app = build_app(engine, feedback=feedback)
+    url = launch(app, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
+    try:
+        yield {"url": url, "feedback": feedback, "root": root}
+    finally:
+        app.close()
+
+
+def _ask(page: Any, question: str, timings: dict[str, float] | None = None) -> Any:
+    """Type a question, send it, and return the locator of the newest finished bot message."""
+    from playwright.sync_api import expect
+
+    before = page.locator("#aqa-chat .aqa-msg:is(.aqa-answer, .aqa-abstain)").count()
+    box = page.locator("#aqa-question textarea")
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    done = page.locator("#aqa-chat .aqa-msg:is(.aqa-answer, .aqa-abstain)")
+    expect(done).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    if timings is not None:
+        timings[question] = time.perf_counter() - started
+    return done.last
+
+
+def _shot(page: Any, name: str, full_page: bool = False) -> None:
+    """A screenshot once CSS transitions have finished (radio dots and toasts fade in)."""
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')",
+                           timeout=5_000)
+    page.wait_for_timeout(500)  # the last repaint after an update (a radio's dot) lags a little
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
+
+
+def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
+    """Ask, open a citation, follow up, upload, ask about the upload, abstain, vote, phone view."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # two shared cores: a busy machine must not fail the test
+    started = time.perf_counter()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    url: str = served["url"]
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-TW")
+            page = context.new_page()
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+                (url.rstrip("/"), "data:", "blob:")) else None)
+            page.goto(url)
+            expect(page.locator("#aqa-question textarea")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("新聞問答").first).to_be_visible()
+
+            # 1. A question with a short answer and a citation, highlighted in its article.
+            answer = _ask(page, "閻家山TOD項目總投資多少？")
+            expect(answer.locator(".aqa-short strong")).to_contain_text("26億元")
+            expect(answer.locator(".aqa-cite").first).to_have_text("[1]")
+            page.locator("#aqa-citations label").filter(has_text="[1]").click()
+            mark = page.locator("#aqa-article mark.aqa-active")
+            expect(mark).to_contain_text("總投資26億元")
+            page.wait_for_function(MARK_IN_VIEW, timeout=5_000)
+            expect(page.locator("#aqa-sources")).to_contain_text("雁山科技生態城發展願景發布")
+            chat = page.locator("#aqa-chat")
+            expect(chat).not_to_contain_text("<div")
+            expect(chat).not_to_contain_text("&lt;")
+            _shot(page, "desktop-answer-highlight.png")
+
+            # 2. A follow-up resolved with the conversation's history.
+            timings: dict[str, float] = {}
+            answer = _ask(page, "那青科大TOD呢？", timings)
+            expect(answer).to_contain_text("3.5億元")
+            expect(page.locator("#aqa-article mark.aqa-active")).to_contain_text("3.5億元")
+            expect(page.locator("#aqa-citations input").first).to_be_checked()
+            page.wait_for_function(MARK_IN_VIEW, timeout=5_000)
+            _shot(page, "desktop-followup.png")
+
+            # 3. Upload an English article in the library tab, plus a file it must reject.
+            article = tmp_path / "harbour-library.md"
+            article.write_text(HARBOUR_ARTICLE, encoding="utf-8")
+            page.get_by_role("tab", name="文章庫").click()
+            library = page.locator("#aqa-library")
+            expect(library).to_contain_text("雁山科技生態城發展願景發布")
+            scan = tmp_path / "scan.pdf"
+            scan.write_bytes(b"%PDF-1.4 not an article")
+            page.locator("#aqa-upload input[type=file]").set_input_files([str(article), str(scan)])
+            expect(page.locator("#aqa-upload")).to_contain_text("harbour-library.md")
+            page.locator("#aqa-upload-button").click()
+            summary = page.locator("#aqa-upload-summary")
+            expect(summary).to_contain_text(HARBOUR_TITLE, timeout=ANSWER_TIMEOUT_MS)
+            expect(summary).to_contain_text("新增（1）")
+            expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.pdf")
+            expect(summary.locator(".aqa-report-warn")).to_contain_text("unsupported file type")
+            expect(library).to_contain_text(HARBOUR_TITLE)
+            _shot(page, "desktop-library.png", full_page=True)
+
+            # 4. Ask about the uploaded article: the answer cites it.
+            page.get_by_role("tab", name="問答").click()
+            answer = _ask(page, "How many books does the Harbour Library hold?", timings)
+            expect(answer).to_contain_text("48,250")
+            expect(page.locator("#aqa-sources")).to_contain_text(HARBOUR_TITLE)
+
+            # 5. A question the articles do not cover: the abstention looks different, no citations.
+            answer = _ask(page, "How many employees does Ping An Bank Qingdao have?")
+            expect(answer).to_have_class("aqa-msg aqa-abstain")
+            expect(answer.locator(".aqa-cite")).to_have_count(0)
+            expect(page.locator("#aqa-sources .aqa-empty-warn")).to_be_visible()
+            expect(page.locator("#aqa-citations")).to_be_hidden()
+            _shot(page, "desktop-abstention.png")
+
+            # 6. Thumbs up on the first answer is stored on disk.
+            like = page.locator("#aqa-chat .message-buttons-left").first.locator(
+                "button[aria-label='讚'], button[aria-label='Like']")
+            like.click()
+            toast = page.get_by_text("已記錄：這個答案有幫助。")
+            expect(toast).to_be_visible()
+            store = served["feedback"]
+            deadline = time.monotonic() + 10
+            records: list[dict[str, Any]] = []
+            while time.monotonic() < deadline:
+                records = store.read()
+                if records:
+                    break
+                time.sleep(0.1)
+            assert records, f"no feedback written to {store.path}"
+            assert records[-1]["vote"] == "up"
+            assert records[-1]["question"] == "閻家山TOD項目總投資多少？"
+            assert records[-1]["short_answer"] == "26億元"
+            raw = store.path.read_text(encoding="utf-8").splitlines()
+            assert json.loads(raw[-1])["citations"][0]["text"].find("總投資26億元") >= 0
+
+            # 7. A phone-sized window: columns wrap, nothing overflows sideways.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.get_by_role("tab", name="問答").click()
+            answer = _ask(page, "平安銀行青島分行的資產總額是多少？")
+            expect(answer.locator(".aqa-short strong")).to_contain_text("807.42億元")
+            expect(toast).to_be_hidden(timeout=8_000)
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 392, f"the page is {width}px wide on a 390px screen"
+            chat_box = page.locator("#aqa-chat").bounding_box()
+            side_box = page.locator("#aqa-sources").bounding_box()
+            assert chat_box and side_box and side_box["y"] >= chat_box["y"] + chat_box["height"] - 1
+            _shot(page, "phone-390.png", full_page=True)
+        finally:
+            browser.close()
+    assert not outside, f"the page tried to reach the network: {outside[:5]}"
+    print("seconds from Enter to a finished answer in the page:", timings)
+    # Warm engine, local server: well under a second each (a generous bound for shared CI cores).
+    assert max(timings.values()) < 3.0, timings
+    assert time.perf_counter() - started < 90
+
+
+def test_build_app_leaves_a_loading_engine_alone() -> None:
+    """The page can be built before the engine exists (the HTTP server mounts it while loading)."""
+    from ui.app import build_app, launch_kwargs
+
+    class Untouchable:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"build_app touched engine.{name}")
+
+    for language in ("zh-Hant", "en"):
+        app = build_app(Untouchable(), language=language)  # type: ignore[arg-type]
+        assert app.title == ("新聞問答" if language == "zh-Hant" else "News Q&A")
+    assert {"theme", "css"} <= set(launch_kwargs())
+
+
+def test_history_passes_earlier_answers_for_followups() -> None:
+    """Follow-ups get the earlier turns as question/answer dicts; failed turns are left out."""
+    from qa.records import Answer
+    from ui.app import ChatTurn, history_of
+
+    answer = Answer(question="閻家山TOD項目總投資多少？", answer="26億元\n\n... [1]", short_answer="26億元",
+                    abstained=False, citations=(), passages=(), resolved_question="")
+    turns = [ChatTurn("q", "a", answer), ChatTurn("q2", "error", None)]
+    assert history_of(turns) == [{"question": "閻家山TOD項目總投資多少？", "answer": "26億元",
+                                  "resolved_question": "閻家山TOD項目總投資多少？"}]

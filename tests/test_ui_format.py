@@ -1,0 +1,200 @@
+"""The page's pure formatting: answers, citations, highlighted articles, tables, labels (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.ingest import Rejected
+from index.library import IngestReport
+from index.records import Article, Passage, Sentence
+from qa.records import Answer, Citation, Hit
+from ui import format as fmt
+from ui.labels import LANGUAGES, examples, labels, normalize_language
+
+ZH = labels("zh-Hant")
+EN = labels("en")
+TEXT = "第一句話。閻家山TOD項目總投資26億元。<b>第三句</b>＆更多。"
+S1 = TEXT.index("閻")
+S2 = TEXT.index("<b>")
+
+
+def _article(text: str = TEXT, article_id: str = "a1", title: str = "雁山 <新聞>",
+             source: str = "builtin:qingdao-evening-news-page.txt") -> Article:
+    sentences = (Sentence(0, 0, S1, text[0:S1]), Sentence(1, S1, S2, text[S1:S2]),
+                 Sentence(2, S2, len(text), text[S2:]))
+    return Article(id=article_id, title=title, text=text, source=source, content_hash="h",
+                   sentences=sentences, ingested_at="2026-11-25T15:55:49+00:00")
+
+
+def _citation(n: int, start: int, end: int, article_id: str = "a1", text: str | None = None) -> Citation:
+    return Citation(n=n, article_id=article_id, title="雁山 <新聞>", sentence_id=f"{article_id}:{n}",
+                    start=start, end=end, text=TEXT[start:end] if text is None else text, score=1.0)
+
+
+def _answer(**changes: object) -> Answer:
+    base: dict[str, object] = dict(
+        question="閻家山TOD項目總投資多少？",
+        answer="26億元\n\n閻家山TOD項目總投資26億元。 [1]",
+        short_answer="26億元", abstained=False, citations=(_citation(1, S1, S2),), passages=(),
+        timings_ms={"total": 42.0}, resolved_question="閻家山TOD項目總投資多少？")
+    base.update(changes)
+    return Answer(**base)  # type: ignore[arg-type]
+
+
+def test_answer_html_bolds_the_short_answer_and_marks_citations() -> None:
+    html = fmt.answer_html(_answer(), ZH)
+    assert '<p class="aqa-short"><strong>26億元</strong></p>' in html
+    assert '<sup class="aqa-cite" data-n="1">[1]</sup>' in html
+    assert " [1]" not in html  # the plain marker became a chip
+    assert "\n" not in html  # one Markdown HTML block: nothing inside is read as Markdown
+    assert "42 毫秒" in html
+    assert "aqa-abstain" not in html
+
+
+def test_answer_html_escapes_markup_in_the_answer() -> None:
+    html = fmt.answer_html(_answer(answer="x\n\n<script>alert(1)</script> *y* [1]", short_answer="x"),
+                           EN)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_answer_html_without_a_short_answer_line() -> None:
+    html = fmt.answer_html(_answer(answer="閻家山TOD項目總投資26億元。 [1]", short_answer=None), ZH)
+    assert "aqa-short" not in html and "<strong>" not in html
+    assert html.count("aqa-cite") == 1
+    inline = fmt.answer_html(_answer(answer="總投資26億元。 [1]", short_answer="26億元"), ZH)
+    assert "總投資<strong>26億元</strong>。" in inline
+
+
+def test_unknown_markers_stay_text() -> None:
+    html = fmt.answer_html(_answer(answer="26億元\n\n見 [7] 與 [1]"), ZH)
+    assert "[7]" in html and 'data-n="7"' not in html
+
+
+def test_abstention_looks_different_and_has_no_citations() -> None:
+    answer = _answer(answer="The articles do not say.", short_answer=None, abstained=True,
+                     citations=())
+    html = fmt.answer_html(answer, EN)
+    assert "aqa-abstain" in html and "⚠" in html
+    assert "aqa-cite" not in html and "<strong>" not in html
+    assert EN["abstain_note"] in html
+    assert EN["sources_abstained"] in fmt.sources_html(answer, EN)
+    assert fmt.citation_choices(answer, 3) == []
+
+
+def test_followup_shows_the_resolved_question() -> None:
+    answer = _answer(question="那青科大TOD呢？", resolved_question="青科大TOD項目總投資多少？")
+    assert "理解為：青科大TOD項目總投資多少？" in fmt.answer_html(answer, ZH)
+    assert "理解為" not in fmt.answer_html(_answer(), ZH)
+
+
+def test_partial_and_question_messages_are_escaped_single_lines() -> None:
+    partial = fmt.partial_html("26億元\n\n<i>閻家山")
+    assert "26億元<br><br>&lt;i&gt;閻家山" in partial and "aqa-cursor" in partial
+    assert fmt.question_html("a <b>\nb") == '<div class="aqa-msg aqa-question">a &lt;b&gt;<br>b</div>'
+    assert fmt.chat_messages([("q", "a")]) == [{"role": "user", "content": "q"},
+                                               {"role": "assistant", "content": "a"}]
+
+
+def test_sources_list_each_cited_sentence_with_its_title() -> None:
+    html = fmt.sources_html(_answer(), ZH)
+    assert "閻家山TOD項目總投資26億元。" in html
+    assert "雁山 &lt;新聞&gt;" in html
+    assert ZH["sources_empty"] in fmt.sources_html(None, ZH)
+
+
+def test_citation_choices_and_lookup() -> None:
+    answer = _answer(citations=(_citation(1, S1, S2), _citation(2, 0, S1)))
+    choices = fmt.citation_choices(answer, 4)
+    assert choices == [("[1] 雁山 <新聞>", "1@4"), ("[2] 雁山 <新聞>", "2@4")]
+    assert fmt.find_citation(answer, "2@4") == answer.citations[1]
+    assert fmt.find_citation(answer, "2") == answer.citations[1]
+    assert fmt.find_citation(answer, "9@4") is None
+    assert fmt.find_citation(answer, None) is None
+    assert fmt.find_citation(None, "1@0") is None
+
+
+def test_article_html_marks_the_exact_span_and_escapes_text() -> None:
+    article = _article()
+    citations = (_citation(1, S1, S2), _citation(2, 0, S1), _citation(3, 0, 4, article_id="other"))
+    html = fmt.article_html(article, citations, active=1, labels=ZH)
+    active = ('<mark id="aqa-mark-active" class="aqa-mark aqa-active" data-n="1">'
+              '<sup class="aqa-cite">[1]</sup>閻家山TOD項目總投資26億元。</mark>')
+    assert active in html
+    assert '<mark class="aqa-mark" data-n="2"><sup class="aqa-cite">[2]</sup>第一句話。</mark>' in html
+    assert "[3]" not in html  # a citation of another article is not marked here
+    assert "&lt;b&gt;第三句&lt;/b&gt;＆更多。" in html and "<b>" not in html
+    assert html.count("id=\"aqa-mark-active\"") == 1
+    assert "<h3 class=\"aqa-article-title\">雁山 &lt;新聞&gt;</h3>" in html
+    assert "qingdao-evening-news-page.txt（內建語料）" in html
+
+
+def test_article_html_skips_bad_or_overlapping_offsets() -> None:
+    article = _article()
+    html = fmt.article_html(article, (_citation(1, S1, S2), _citation(2, S1 + 3, S1 + 5),
+                                      _citation(3, 50, 400, text="x")), active=2, labels=EN)
+    assert html.count("<mark") == 1 and "aqa-mark-active" not in html
+    plain = html.replace('<mark class="aqa-mark" data-n="1"><sup class="aqa-cite">[1]</sup>', "")
+    assert "第一句話。閻家山TOD項目總投資26億元。</mark>&lt;b&gt;" in plain
+
+
+def test_passages_table_from_hits_and_dicts() -> None:
+    passage = Passage(id="p1", article_id="a1", title="T <1>", first_sentence=0, last_sentence=1,
+                      start=0, end=5, text="第一句話。")
+    hit = Hit(rank=1, score=0.87654, passage=passage)
+    from_hits = fmt.passages_html([hit], ZH)
+    assert "0.877" in from_hits and "T &lt;1&gt;" in from_hits and ZH["col_score"] in from_hits
+    assert fmt.passages_html([hit.as_dict()], ZH) == from_hits
+    assert ZH["passages_empty"] in fmt.passages_html([], ZH)
+
+
+def test_library_table_and_choices() -> None:
+    upload = _article(article_id="b2", title="Harbour <Library>", source="upload:harbour.md")
+    on_disk = _article(article_id="c3", title="Disk", source="/data/news/disk.txt")
+    builtin = _article()
+    html = fmt.library_html([upload, on_disk, builtin], EN)
+    assert html.index("雁山") < html.index("Disk") < html.index("Harbour")  # built-in first
+    assert "Harbour &lt;Library&gt;" in html and "harbour.md" in html and "disk.txt" in html
+    assert "qingdao-evening-news-page.txt (built-in corpus)" in html
+    assert "2026-11-25 15:55 UTC" in html
+    assert EN["library_count"].format(n=3) in html
+    assert EN["library_empty"] in fmt.library_html([], EN)
+    choices = fmt.library_choices([upload, builtin], ZH)
+    assert choices[0][1] == "a1" and choices[1] == ("Harbour <Library> — harbour.md", "b2")
+
+
+def test_ingest_summary_lists_what_happened_with_reasons() -> None:
+    report = IngestReport(added=["Harbour"], unchanged=["雁山"],
+                          rejected=[Rejected("bad.pdf", "bad.pdf: unsupported file type <pdf>")])
+    html = fmt.ingest_summary_html(report, ZH)
+    assert "新增（1）" in html and "Harbour" in html
+    assert "未變更（已在文章庫中）（1）" in html
+    assert "未收錄（1）" in html
+    assert "<strong>bad.pdf</strong>: unsupported file type &lt;pdf&gt;</li>" in html
+    assert ZH["nothing_changed"] in fmt.ingest_summary_html(IngestReport(), ZH)
+
+
+def test_answer_from_dict_round_trips() -> None:
+    answer = _answer(citations=(_citation(1, S1, S2),))
+    again = fmt.answer_from_dict(answer.as_dict())
+    assert again.citations == answer.citations
+    assert (again.question, again.answer, again.short_answer, again.abstained) == (
+        answer.question, answer.answer, answer.short_answer, answer.abstained)
+    assert fmt.answer_html(again, ZH) == fmt.answer_html(answer, ZH)
+
+
+def test_format_time_keeps_unparsable_text() -> None:
+    assert fmt.format_time("2026-01-02T03:04:05+00:00") == "2026-01-02 03:04 UTC"
+    assert fmt.format_time("yesterday") == "yesterday"
+
+
+def test_labels_cover_both_languages() -> None:
+    assert set(labels("zh-Hant")) == set(labels("en"))
+    assert LANGUAGES == ("zh-Hant", "en")
+    for code, expected in (("zh-TW", "zh-Hant"), ("zh_Hant", "zh-Hant"), ("en-US", "en"),
+                           (None, "zh-Hant"), ("EN", "en")):
+        assert normalize_language(code) == expected
+    with pytest.raises(ValueError, match="unsupported interface language"):
+        normalize_language("fr")
+    assert "閻家山TOD項目總投資多少？" in examples("zh-Hant")
+    assert all(labels("zh-Hant")[k] != labels("en")[k] for k in ("title", "ask", "clear"))

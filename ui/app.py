@@ -1,0 +1,425 @@
+"""The chat page: a Gradio app over one ArticleQA engine. It only lays out and formats qa's results.
+
+`build_app(engine)` returns the Blocks; `launch(app, ...)` serves it with the page's theme and CSS
+(Gradio 6 takes those at launch time, not in the Blocks constructor).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402  (the environment must be set before gradio is imported)
+
+from index.errors import ArticleQAError  # noqa: E402
+from index.ingest import MAX_FILE_BYTES, Rejected, SourceFile  # noqa: E402
+from qa.feedback import FEEDBACK_FILE, FeedbackStore  # noqa: E402
+from qa.records import Answer  # noqa: E402
+from qa.service import ArticleQA  # noqa: E402
+
+from . import format as fmt  # noqa: E402
+from .labels import examples, labels, normalize_language  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+#: Partial answers are sent to the page at most this often (each update re-sends the chat).
+STREAM_INTERVAL_S = 0.05
+
+#: Page styles; colours come from the theme's variables so dark mode stays readable.
+CSS = """
+.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+#aqa-header { padding: 0.25rem 0 0.5rem; }
+#aqa-header h1 { font-size: 1.65rem; font-weight: 700; margin: 0 0 0.25rem; letter-spacing: 0.02em; }
+#aqa-header p { margin: 0; color: var(--body-text-color-subdued); line-height: 1.6; }
+.aqa-h2 { font-size: 1.05rem; font-weight: 600; margin: 0.25rem 0 0; }
+.aqa-msg { line-height: 1.75; overflow-wrap: anywhere; }
+.aqa-msg p { margin: 0; }
+.aqa-short { margin-bottom: 0.35rem !important; }
+.aqa-short strong { font-size: 1.3em; font-weight: 700; color: var(--color-accent); }
+.aqa-cite { display: inline-block; font-size: 0.72em; font-weight: 700; line-height: 1;
+  color: var(--color-accent); vertical-align: super; margin: 0 0.1em; white-space: nowrap; }
+.aqa-note { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.45rem; }
+.aqa-abstain { display: flex; gap: 0.6rem; align-items: flex-start; padding: 0.6rem 0.75rem;
+  border-left: 4px solid #f59e0b; border-radius: 6px; background: rgba(245, 158, 11, 0.1); }
+.aqa-abstain-icon { color: #d97706; font-size: 1.15em; line-height: 1.5; }
+.aqa-abstain-text { color: var(--body-text-color-subdued); font-style: italic; }
+.aqa-error { border-left-color: #dc2626; background: rgba(220, 38, 38, 0.08); }
+.aqa-error .aqa-abstain-icon { color: #dc2626; }
+.aqa-cursor { color: var(--color-accent); animation: aqa-blink 1s steps(2) infinite; margin-left: 1px; }
+@keyframes aqa-blink { 50% { opacity: 0; } }
+.aqa-placeholder { color: var(--body-text-color-subdued); text-align: center; padding: 1rem; }
+#aqa-ask-row { align-items: stretch; gap: 0.5rem; }
+#aqa-examples-row { align-items: center; gap: 0.4rem; flex-wrap: wrap; }
+#aqa-examples-row > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+.aqa-examples-label { font-size: 0.85rem; color: var(--body-text-color-subdued); white-space: nowrap; }
+.aqa-example { white-space: normal !important; text-align: left; }
+#aqa-chat .top-panel { display: none !important; }
+#aqa-citations input[type=radio]:checked, #aqa-citations input[type=radio]:checked:hover {
+  background-color: var(--color-accent) !important; border-color: var(--color-accent) !important; }
+#aqa-clear { margin-left: auto; }
+.aqa-hint { font-size: 0.82rem; color: var(--body-text-color-subdued); margin-top: 0.6rem; }
+.aqa-empty { color: var(--body-text-color-subdued); font-size: 0.92rem; line-height: 1.6;
+  padding: 0.6rem 0.75rem; border: 1px dashed var(--border-color-primary); border-radius: 8px; }
+.aqa-empty-warn { border-color: #f59e0b; }
+ol.aqa-sources { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column;
+  gap: 0.5rem; }
+li.aqa-source { display: flex; gap: 0.5rem; align-items: flex-start; padding: 0.55rem 0.7rem;
+  border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--block-background-fill); line-height: 1.65; }
+li.aqa-source > .aqa-cite { vertical-align: baseline; font-size: 0.85em; padding-top: 0.2em; }
+.aqa-source-text { overflow-wrap: anywhere; }
+.aqa-source-title { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.2rem; }
+.aqa-article { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--block-background-fill); padding: 0.75rem 0.9rem; }
+.aqa-article-title { font-size: 1.05rem; font-weight: 700; margin: 0 0 0.2rem; }
+.aqa-article-meta { font-size: 0.78rem; color: var(--body-text-color-subdued); margin-bottom: 0.5rem; }
+.aqa-article-text { position: relative; white-space: pre-wrap; line-height: 1.85;
+  max-height: min(440px, 50vh);
+  overflow-y: auto; overflow-wrap: anywhere; padding-right: 0.4rem; }
+mark.aqa-mark { background: #fef3c7; color: #1f2937; border-radius: 3px; padding: 0.05em 0.1em; }
+mark.aqa-mark.aqa-active { background: #fcd34d; box-shadow: 0 0 0 2px #f59e0b; }
+mark.aqa-mark .aqa-cite { color: #92400e; }
+.aqa-table-wrap { overflow-x: auto; }
+table.aqa-table { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
+table.aqa-table th, table.aqa-table td { text-align: left; vertical-align: top; padding: 0.45rem 0.6rem;
+  border: none !important; border-bottom: 1px solid var(--border-color-primary) !important; }
+table.aqa-table, table.aqa-table tr, table.aqa-table thead, table.aqa-table tbody {
+  border: none !important; }
+table.aqa-table th { font-weight: 600; color: var(--body-text-color-subdued); white-space: nowrap; }
+table.aqa-table .aqa-num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.aqa-nowrap { white-space: nowrap; }
+.aqa-title-cell { font-weight: 600; }
+.aqa-passage-title { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.aqa-passage-text { line-height: 1.65; }
+.aqa-count { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem; }
+.aqa-report > div { margin: 0.4rem 0; }
+.aqa-report ul { margin: 0.2rem 0 0 1.2rem; padding: 0; }
+.aqa-report-ok strong { color: #059669; }
+.aqa-report-muted { color: var(--body-text-color-subdued); }
+.aqa-report-warn { padding: 0.45rem 0.7rem; border-left: 4px solid #f59e0b; border-radius: 6px;
+  background: rgba(245, 158, 11, 0.1); }
+@media (max-width: 640px) {
+  #aqa-header h1 { font-size: 1.35rem; }
+  #aqa-chat { height: 62vh !important; }
+  .aqa-article-text { max-height: 55vh; }
+  table.aqa-table { font-size: 0.82rem; }
+  #aqa-chat .message-row .message, #aqa-chat .flex-wrap { max-width: 100% !important; }
+}
+"""
+
+#: Scrolls the article pane so the active <mark> sits in its middle; then, when the user chose the
+#: citation or the pane sits beside the chat (wide screens), scrolls the page just enough to show it.
+ARTICLE_JS = """
+const focusMark = () => {
+  const article = element.querySelector('.aqa-article');
+  const box = element.querySelector('.aqa-article-text');
+  const mark = element.querySelector('#aqa-mark-active');
+  if (!article || !box || !mark) return;
+  box.scrollTop = Math.max(0, mark.offsetTop - (box.clientHeight - mark.offsetHeight) / 2);
+  const chat = document.querySelector('#aqa-chat');
+  const beside = chat && article.getBoundingClientRect().left >= chat.getBoundingClientRect().right;
+  if (article.dataset.reveal === '1' || beside) {
+    const r = mark.getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) mark.scrollIntoView({block: 'nearest'});
+  }
+};
+watch('value', () => requestAnimationFrame(focusMark));
+requestAnimationFrame(focusMark);
+"""
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One exchange as the page keeps it: the messages shown and the Answer (None on error)."""
+
+    question_html: str
+    answer_html: str
+    answer: Answer | None
+    passages: tuple[Mapping[str, Any], ...] = ()
+
+
+def history_of(turns: list[ChatTurn]) -> list[dict[str, str]]:
+    """Earlier answered turns in the shape ArticleQA.ask takes for follow-ups."""
+    history = []
+    for turn in turns:
+        if turn.answer is None:
+            continue
+        a = turn.answer
+        history.append({"question": a.question, "answer": a.short_answer or a.answer,
+                        "resolved_question": a.resolved_question or a.question})
+    return history
+
+
+def theme() -> gr.themes.Base:
+    """The page theme: system and bundled fonts only (nothing is fetched), CJK fonts first in line."""
+    return gr.themes.Default(
+        primary_hue="teal", secondary_hue="amber", neutral_hue="slate",
+        font=(gr.themes.LocalFont("IBM Plex Sans"), "Noto Sans CJK TC", "Noto Sans TC",
+              "PingFang TC", "Microsoft JhengHei", "ui-sans-serif", "system-ui", "sans-serif"),
+    )
+
+
+def launch_kwargs() -> dict[str, Any]:
+    """What `Blocks.launch` (or `gr.mount_gradio_app`) needs for the page to look as designed.
+
+    (Gradio sets the document language itself, from the browser's locale.)
+    """
+    return {"theme": theme(), "css": CSS, "footer_links": [], "show_error": True}
+
+
+def warm_up(engine: ArticleQA, question: str = "閻家山TOD項目總投資多少？") -> None:
+    """Answer one question so the first real one is fast (models and caches load here)."""
+    try:
+        engine.ask(question)
+    except ArticleQAError as exc:  # an empty index cannot answer; that is fine here
+        log.info("warm-up skipped: %s", exc)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
+           block: bool = True, quiet: bool = False) -> str:
+    """Serve the page; returns its local URL (immediately when `block` is False)."""
+    _, url, _ = app.launch(server_name=host, server_port=port, prevent_thread_lock=not block,
+                           quiet=quiet, share=False, inbrowser=False, **launch_kwargs())
+    return url
+
+
+def mount(server: Any, engine: ArticleQA, *, path: str = "/", language: str = "zh-Hant",
+          feedback: FeedbackStore | None = None) -> Any:
+    """Mount the chat page on a FastAPI app (with its theme and CSS); returns that app."""
+    blocks = build_app(engine, language=language, feedback=feedback)
+    return gr.mount_gradio_app(server, blocks, path=path, **launch_kwargs())
+
+
+def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
+              feedback: FeedbackStore | None = None) -> gr.Blocks:
+    """The chat page (answers with sources and highlighted articles) and the library tab.
+
+    Votes go to `feedback`, by default `<settings.home>/feedback.jsonl`. Serve the result with
+    `launch` or `mount`, which add the page's theme and CSS.
+    """
+    lang = normalize_language(language)
+    lab = labels(lang)
+    stores: list[FeedbackStore] = [feedback] if feedback is not None else []
+    html_lang = "zh-Hant" if lang == "zh-Hant" else "en"
+
+    # ----- handlers (closures over the engine; per-session state is the list of ChatTurns) -----
+    # Nothing below touches the engine until a request comes in, so a stand-in engine that is
+    # still loading (the HTTP server's LazyEngine) can be passed to build_app.
+    def feedback_store() -> FeedbackStore:
+        if not stores:
+            stores.append(FeedbackStore(engine.settings.home / FEEDBACK_FILE))
+        return stores[0]
+
+    def render(turns: list[ChatTurn]) -> list[dict[str, str]]:
+        return fmt.chat_messages([(t.question_html, t.answer_html) for t in turns])
+
+    def article_view(answer: Answer | None, choice: str | None, reveal: bool = False) -> str:
+        citation = fmt.find_citation(answer, choice)
+        if answer is None or citation is None:
+            return fmt.article_placeholder(lab)
+        article = engine.library.snapshot.articles.get(citation.article_id)
+        if article is None or article.text[citation.start:citation.end] != citation.text:
+            # The article was removed or re-ingested since: offsets no longer hold, never guess.
+            return fmt.article_placeholder(lab)
+        return fmt.article_html(article, answer.citations, citation.n, lab, reveal=reveal)
+
+    def ask(question: str, turns: list[ChatTurn]) -> Iterator[tuple[Any, ...]]:
+        question = (question or "").strip()
+        if not question:
+            yield (gr.skip(),) * 7
+            return
+        turns = list(turns or [])
+        q_html = fmt.question_html(question)
+        pending = ChatTurn(q_html, fmt.partial_html(""), None)
+        yield (render([*turns, pending]), turns, "", gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        text = ""
+        shown_at = time.perf_counter()
+        passages: tuple[Mapping[str, Any], ...] = ()
+        try:
+            for event in engine.ask_stream(question, history_of(turns)):
+                kind = event.get("event")
+                if kind == "passages":
+                    passages = tuple(event.get("passages") or ())  # type: ignore[arg-type]
+                    yield (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                           fmt.passages_html(passages, lab))  # type: ignore[arg-type]
+                elif kind == "delta":
+                    text += str(event.get("text") or "")
+                    now = time.perf_counter()
+                    if now - shown_at < STREAM_INTERVAL_S:
+                        continue  # text that arrives faster than the eye reads is sent in one go
+                    shown_at = now
+                    pending = ChatTurn(q_html, fmt.partial_html(text), None)
+                    yield (render([*turns, pending]), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                           gr.skip(), gr.skip())
+                elif kind == "final":
+                    answer = fmt.answer_from_dict(event["answer"])  # type: ignore[arg-type]
+                    turn = ChatTurn(q_html, fmt.answer_html(answer, lab), answer, passages)
+                    turns = [*turns, turn]
+                    choices = fmt.citation_choices(answer, len(turns))
+                    first = choices[0][1] if choices else None
+                    yield (render(turns), turns, "", fmt.sources_html(answer, lab),
+                           gr.update(choices=choices, value=first, visible=bool(choices)),
+                           article_view(answer, first), gr.skip())
+        except ArticleQAError as exc:
+            turns = [*turns, ChatTurn(q_html, fmt.error_html(str(exc), lab), None)]
+            yield (render(turns), turns, gr.skip(), fmt.sources_html(None, lab),
+                   gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
+                   fmt.passages_html([], lab))
+
+    def last_answer(turns: list[ChatTurn]) -> Answer | None:
+        return turns[-1].answer if turns else None
+
+    def choose_citation(choice: str | None, turns: list[ChatTurn]) -> str:
+        return article_view(last_answer(turns), choice, reveal=True)
+
+    def clear() -> tuple[Any, ...]:
+        return ([], [], "", fmt.sources_html(None, lab),
+                gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
+                fmt.passages_html([], lab))
+
+    def vote(turns: list[ChatTurn], data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        position = int(index) // 2
+        if not (0 <= position < len(turns)) or turns[position].answer is None:
+            return
+        if data.liked not in (True, False):
+            gr.Info(lab["feedback_removed"], duration=3)
+            return
+        feedback_store().record(turns[position].answer, bool(data.liked))  # type: ignore[arg-type]
+        gr.Info(lab["feedback_saved_up"] if data.liked else lab["feedback_saved_down"], duration=3)
+
+    def library_outputs(summary: str | Any = None) -> tuple[Any, ...]:
+        articles = list(engine.library.snapshot.articles.values())
+        return (fmt.library_html(articles, lab),
+                gr.update(choices=fmt.library_choices(articles, lab), value=None),
+                gr.skip() if summary is None else summary)
+
+    def upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (how Gradio injects it)
+               ) -> tuple[Any, ...]:
+        if not paths:
+            return (*library_outputs(f'<div class="aqa-empty">{fmt.esc(lab["upload_none"])}</div>'),
+                    gr.skip())
+        progress(0.05, desc=lab["upload_reading"])
+        files: list[SourceFile] = []
+        unreadable: list[Rejected] = []
+        for raw in paths:
+            path = Path(raw)
+            try:
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    unreadable.append(Rejected(path.name, f"larger than "
+                                                          f"{MAX_FILE_BYTES // (1024 * 1024)} MB"))
+                    continue
+                files.append(SourceFile(name=path.name, source=f"upload:{path.name}",
+                                        data=path.read_bytes()))
+            except OSError as exc:
+                unreadable.append(Rejected(path.name, f"cannot read: {exc.strerror or exc}"))
+        progress(0.3, desc=lab["upload_indexing"])
+        try:
+            report = engine.library.add_files(files)
+        except ArticleQAError as exc:
+            summary = fmt.error_html(str(exc), lab)
+            return (*library_outputs(summary), gr.skip())
+        report.rejected[:0] = unreadable
+        progress(1.0, desc=lab["upload_done"])
+        return (*library_outputs(fmt.ingest_summary_html(report, lab)), None)
+
+    def remove(article_id: str | None) -> tuple[Any, ...]:
+        if not article_id:
+            return library_outputs(f'<div class="aqa-empty">{fmt.esc(lab["remove_none"])}</div>')
+        try:
+            report = engine.library.remove([article_id])
+        except ArticleQAError as exc:
+            return library_outputs(fmt.error_html(str(exc), lab))
+        return library_outputs(fmt.ingest_summary_html(report, lab))
+
+    # ----- layout -----
+    with gr.Blocks(title=lab["title"], fill_width=False, analytics_enabled=False) as app:
+        gr.HTML(f'<header class="aqa-header" lang="{html_lang}"><h1>{fmt.esc(lab["title"])}</h1>'
+                f'<p>{fmt.esc(lab["subtitle"])}</p></header>', elem_id="aqa-header",
+                js_on_load=None)
+        turns_state = gr.State([])
+        with gr.Tabs(elem_id="aqa-tabs"):
+            with (gr.Tab(lab["tab_chat"], id="chat", elem_id="aqa-tab-chat"),
+                  gr.Row(equal_height=False, elem_id="aqa-main")):
+                with gr.Column(scale=3, min_width=320, elem_id="aqa-chat-col"):
+                    chatbot = gr.Chatbot(
+                        label=lab["chat_label"], show_label=False, elem_id="aqa-chat",
+                        height=520, layout="bubble", latex_delimiters=[],
+                        placeholder=f'<div class="aqa-placeholder">'
+                                    f'{fmt.esc(lab["chat_placeholder"])}</div>',
+                        feedback_options=("Like", "Dislike"), buttons=[],
+                        autoscroll=True, line_breaks=False,
+                    )
+                    with gr.Row(elem_id="aqa-ask-row", equal_height=True):
+                        question = gr.Textbox(
+                            show_label=False, placeholder=lab["question_placeholder"],
+                            lines=1, max_lines=4, scale=5, min_width=150, autofocus=True,
+                            elem_id="aqa-question", container=False)
+                        ask_button = gr.Button(lab["ask"], variant="primary", scale=1,
+                                               min_width=72, elem_id="aqa-ask")
+                    with gr.Row(elem_id="aqa-examples-row"):
+                        gr.HTML(f'<span class="aqa-examples-label">{fmt.esc(lab["examples"])}'
+                                "</span>", js_on_load=None, elem_classes=["aqa-inline"])
+                        example_buttons = [
+                            gr.Button(q, size="sm", variant="secondary", min_width=60,
+                                      scale=0, elem_classes=["aqa-example"])
+                            for q in examples(lang)
+                        ]
+                        clear_button = gr.Button(lab["clear"], size="sm", variant="secondary",
+                                                 scale=0, min_width=60, elem_id="aqa-clear")
+                with gr.Column(scale=2, min_width=300, elem_id="aqa-side-col"):
+                    gr.HTML(f'<h2 class="aqa-h2">{fmt.esc(lab["sources"])}</h2>',
+                            js_on_load=None)
+                    sources = gr.HTML(fmt.sources_html(None, lab), elem_id="aqa-sources",
+                                      js_on_load=None)
+                    citation = gr.Radio(choices=[], value=None, label=lab["open_citation"],
+                                        visible=False, elem_id="aqa-citations", container=False)
+                    article = gr.HTML(fmt.article_placeholder(lab), elem_id="aqa-article",
+                                      js_on_load=ARTICLE_JS)
+                    with gr.Accordion(lab["passages"], open=False, elem_id="aqa-passages"):
+                        passages = gr.HTML(fmt.passages_html([], lab), js_on_load=None)
+            with (gr.Tab(lab["tab_library"], id="library", elem_id="aqa-tab-library"),
+                  gr.Row(equal_height=False)):
+                with gr.Column(scale=3, min_width=320):
+                    gr.HTML(f'<h2 class="aqa-h2">{fmt.esc(lab["library_heading"])}</h2>',
+                            js_on_load=None)
+                    library = gr.HTML(elem_id="aqa-library", js_on_load=None)
+                with gr.Column(scale=2, min_width=300):
+                    gr.HTML(f'<h2 class="aqa-h2">{fmt.esc(lab["upload_heading"])}</h2>',
+                            js_on_load=None)
+                    files = gr.File(label=lab["upload_label"], file_count="multiple",
+                                    type="filepath",
+                                    elem_id="aqa-upload", height=140)
+                    upload_button = gr.Button(lab["upload_button"], variant="primary",
+                                              elem_id="aqa-upload-button")
+                    summary = gr.HTML(elem_id="aqa-upload-summary", js_on_load=None)
+                    gr.HTML(f'<h2 class="aqa-h2">{fmt.esc(lab["remove_heading"])}</h2>',
+                            js_on_load=None)
+                    remove_choice = gr.Dropdown(choices=[], value=None, label=lab["remove_label"],
+                                                elem_id="aqa-remove-choice")
+                    remove_button = gr.Button(lab["remove_button"], variant="stop",
+                                              elem_id="aqa-remove-button")
+
+        # ----- events -----
+        chat_outputs = [chatbot, turns_state, question, sources, citation, article, passages]
+        question.submit(ask, [question, turns_state], chat_outputs, show_progress="hidden")
+        ask_button.click(ask, [question, turns_state], chat_outputs, show_progress="hidden")
+        for button, text in zip(example_buttons, examples(lang), strict=True):
+            button.click(lambda t=text: t, None, question, queue=False, show_progress="hidden") \
+                .then(ask, [question, turns_state], chat_outputs, show_progress="hidden")
+        clear_button.click(clear, None, chat_outputs, queue=False, show_progress="hidden")
+        chatbot.clear(clear, None, chat_outputs, queue=False, show_progress="hidden")
+        citation.input(choose_citation, [citation, turns_state], article, show_progress="hidden")
+        chatbot.like(vote, [turns_state], None, show_progress="hidden")
+        library_out = [library, remove_choice, summary]
+        upload_button.click(upload, [files], [*library_out, files], show_progress="full")
+        remove_button.click(remove, [remove_choice], library_out)
+        app.load(lambda: library_outputs(), None, library_out, show_progress="hidden")
+    return app

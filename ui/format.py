@@ -1,0 +1,304 @@
+"""Pure formatting: qa's records in, HTML for the page out. No retrieval or scoring happens here.
+
+Chat messages are emitted as one line of HTML (a single Markdown HTML block), so the Markdown
+renderer leaves the escaped text alone and nothing from an article is ever read as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from index.ingest import BUILTIN_SOURCE
+from qa.records import Answer, Citation, Hit
+
+if TYPE_CHECKING:  # the library module pulls in FAISS; formatting needs only the field names
+    from index.library import IngestReport
+    from index.records import Article
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def esc(text: str) -> str:
+    """HTML-escape text (quotes included) so article content can never become markup."""
+    return html.escape(text, quote=True)
+
+
+def _lines_html(text: str) -> str:
+    """Escaped text with line breaks as <br> (no raw newlines: the message stays one HTML block)."""
+    return "<br>".join(esc(line) for line in text.split("\n"))
+
+
+def _with_markers(text: str, numbers: Iterable[int]) -> str:
+    """Escaped text whose [n] citation markers (for known n) become marker chips."""
+    known = set(numbers)
+    out: list[str] = []
+    last = 0
+    for match in MARKER.finditer(text):
+        n = int(match.group(1))
+        if n not in known:
+            continue
+        out.append(_lines_html(text[last:match.start()]))
+        out.append(f'<sup class="aqa-cite" data-n="{n}">[{n}]</sup>')
+        last = match.end()
+    out.append(_lines_html(text[last:]))
+    return "".join(out)
+
+
+def answer_from_dict(data: Mapping[str, Any]) -> Answer:
+    """An Answer back from `Answer.as_dict()` (the stream's `final` event); passages stay out."""
+    fields = ("n", "article_id", "title", "sentence_id", "start", "end", "text", "score")
+    citations = tuple(Citation(**{k: c[k] for k in fields}) for c in data.get("citations") or [])
+    return Answer(question=str(data["question"]), answer=str(data.get("answer") or ""),
+                  short_answer=data.get("short_answer"), abstained=bool(data.get("abstained")),
+                  citations=citations, passages=(), timings_ms=dict(data.get("timings_ms") or {}),
+                  resolved_question=str(data.get("resolved_question") or ""))
+
+
+def split_short_answer(answer: Answer) -> tuple[str | None, str]:
+    """The short answer (when the text starts with it) and the rest of the answer text."""
+    text = answer.answer.strip("\n")
+    short = (answer.short_answer or "").strip()
+    if short:
+        first, _, rest = text.partition("\n")
+        if first.strip() == short:
+            return short, rest.strip("\n")
+    return None, text
+
+
+def answer_html(answer: Answer, labels: Mapping[str, str]) -> str:
+    """The chat message for a finished answer: bold short answer, cited text, muted footnotes."""
+    notes: list[str] = []
+    if answer.resolved_question and answer.resolved_question.strip() != answer.question.strip():
+        notes.append(esc(labels["followup_note"].format(q=answer.resolved_question)))
+    total = answer.timings_ms.get("total")
+    if total is not None:
+        notes.append(esc(labels["timing"].format(ms=total)))
+    footer = f'<div class="aqa-note">{" · ".join(notes)}</div>' if notes else ""
+    if answer.abstained:
+        return ('<div class="aqa-msg aqa-abstain" role="note">'
+                '<span class="aqa-abstain-icon" aria-hidden="true">⚠</span>'
+                f'<div class="aqa-abstain-body"><div class="aqa-abstain-text">'
+                f'{_lines_html(answer.answer.strip())}</div>'
+                f'<div class="aqa-note">{esc(labels["abstain_note"])}</div>{footer}</div></div>')
+    numbers = [c.n for c in answer.citations]
+    short, rest = split_short_answer(answer)
+    parts = ['<div class="aqa-msg aqa-answer">']
+    if short is not None:
+        parts.append(f'<p class="aqa-short"><strong>{esc(short)}</strong></p>')
+    elif answer.short_answer and answer.short_answer in rest:
+        # The short answer inside the text (no first line of its own): emphasise its first use.
+        head, _, tail = rest.partition(answer.short_answer)
+        rest_html = (_with_markers(head, numbers) + f"<strong>{esc(answer.short_answer)}</strong>"
+                     + _with_markers(tail, numbers))
+        parts.append(f'<p class="aqa-body">{rest_html}</p>{footer}</div>')
+        return "".join(parts)
+    if rest:
+        parts.append(f'<p class="aqa-body">{_with_markers(rest, numbers)}</p>')
+    parts.append(f"{footer}</div>")
+    return "".join(parts)
+
+
+def partial_html(text: str) -> str:
+    """The chat message while an answer streams in: the text so far and a cursor."""
+    return (f'<div class="aqa-msg aqa-streaming"><p class="aqa-body">{_lines_html(text)}'
+            '<span class="aqa-cursor" aria-hidden="true">▍</span></p></div>')
+
+
+def error_html(message: str, labels: Mapping[str, str]) -> str:
+    """The chat message when a question cannot be answered because of an error."""
+    return ('<div class="aqa-msg aqa-abstain aqa-error" role="alert">'
+            '<span class="aqa-abstain-icon" aria-hidden="true">✕</span>'
+            f'<div class="aqa-abstain-body">{esc(labels["error"].format(msg=message))}</div></div>')
+
+
+def question_html(question: str) -> str:
+    """The user's message, escaped."""
+    return f'<div class="aqa-msg aqa-question">{_lines_html(question)}</div>'
+
+
+def chat_messages(turns: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """gr.Chatbot messages (role/content dicts) for (question HTML, answer HTML) turns."""
+    messages: list[dict[str, str]] = []
+    for question, answer in turns:
+        messages.append({"role": "user", "content": question})
+        messages.append({"role": "assistant", "content": answer})
+    return messages
+
+
+def sources_html(answer: Answer | None, labels: Mapping[str, str]) -> str:
+    """The cited sentences of the current answer, each with its article title."""
+    if answer is None:
+        return f'<div class="aqa-empty">{esc(labels["sources_empty"])}</div>'
+    if answer.abstained or not answer.citations:
+        return f'<div class="aqa-empty aqa-empty-warn">{esc(labels["sources_abstained"])}</div>'
+    items = "".join(
+        f'<li class="aqa-source" data-n="{c.n}"><span class="aqa-cite">[{c.n}]</span>'
+        f'<div><div class="aqa-source-text">{esc(c.text)}</div>'
+        f'<div class="aqa-source-title">{esc(c.title)}</div></div></li>'
+        for c in answer.citations)
+    hint = f'<div class="aqa-hint">{esc(labels["open_citation_hint"])}</div>'
+    return f'<ol class="aqa-sources">{items}</ol>{hint}'
+
+
+def citation_choices(answer: Answer | None, turn: int = 0) -> list[tuple[str, str]]:
+    """Radio choices, one per citation: label `[n] title`, value `n@turn`.
+
+    The turn number makes every answer's values new, so a fresh answer's first citation shows as
+    selected even when the previous answer's selection was also `[1]`.
+    """
+    if answer is None or answer.abstained:
+        return []
+    return [(f"[{c.n}] {c.title}", f"{c.n}@{turn}") for c in answer.citations]
+
+
+def find_citation(answer: Answer | None, choice: str | None) -> Citation | None:
+    """The citation a radio value (`n@turn` or plain `n`) names, if any."""
+    if answer is None or not choice:
+        return None
+    number = str(choice).partition("@")[0]
+    return next((c for c in answer.citations if str(c.n) == number), None)
+
+
+def source_label(source: str, labels: Mapping[str, str]) -> str:
+    """A short, readable name for an article's source key."""
+    if source == BUILTIN_SOURCE or source.startswith("builtin:"):
+        return labels["with_kind"].format(name=source.partition(":")[2], kind=labels["source_builtin"])
+    if source.startswith("upload:"):
+        return source.partition(":")[2]
+    return PurePath(source).name or source
+
+
+def article_html(article: Article, citations: Sequence[Citation], active: int | None,
+                 labels: Mapping[str, str], reveal: bool = False) -> str:
+    """An article with its cited sentences wrapped in <mark> at their exact character offsets.
+
+    The active citation's mark gets id `aqa-mark-active` (the page scrolls it into view); other
+    citations in the same article are marked too, more faintly. Offsets out of range or
+    overlapping an earlier mark are skipped rather than guessed. `reveal` (the user chose this
+    citation) asks the page to scroll the mark into view too, not just the article pane.
+    """
+    text = article.text
+    spans = sorted((c for c in citations if c.article_id == article.id), key=lambda c: c.start)
+    out: list[str] = []
+    pos = 0
+    for c in spans:
+        if not (pos <= c.start < c.end <= len(text)):
+            continue
+        out.append(esc(text[pos:c.start]))
+        is_active = c.n == active
+        attrs = ('id="aqa-mark-active" class="aqa-mark aqa-active"' if is_active
+                 else 'class="aqa-mark"')
+        out.append(f'<mark {attrs} data-n="{c.n}"><sup class="aqa-cite">[{c.n}]</sup>'
+                   f'{esc(text[c.start:c.end])}</mark>')
+        pos = c.end
+    out.append(esc(text[pos:]))
+    meta = (f'{esc(labels["col_source"])}: {esc(source_label(article.source, labels))} · '
+            f'{esc(labels["col_sentences"])}: {len(article.sentences)}')
+    return (f'<article class="aqa-article" data-article-id="{esc(article.id)}"'
+            f' data-reveal="{1 if reveal else 0}">'
+            f'<h3 class="aqa-article-title">{esc(article.title)}</h3>'
+            f'<div class="aqa-article-meta">{meta}</div>'
+            f'<div class="aqa-article-text">{"".join(out)}</div></article>')
+
+
+def article_placeholder(labels: Mapping[str, str]) -> str:
+    """What the article pane shows before a citation is chosen."""
+    return f'<div class="aqa-empty">{esc(labels["article_empty"])}</div>'
+
+
+def passages_html(hits: Sequence[Hit] | Sequence[Mapping[str, object]],
+                  labels: Mapping[str, str]) -> str:
+    """The retrieved passages with rank, score and title, as a table."""
+    if not hits:
+        return f'<div class="aqa-empty">{esc(labels["passages_empty"])}</div>'
+    rows = []
+    for hit in hits:
+        if isinstance(hit, Hit):
+            rank, score, title, text = hit.rank, hit.score, hit.passage.title, hit.passage.text
+        else:
+            rank, score = hit["rank"], hit["score"]
+            title, text = str(hit["title"]), str(hit["text"])
+        rows.append(f'<tr><td class="aqa-num">{esc(str(rank))}</td>'
+                    f'<td class="aqa-num">{float(score):.3f}</td>'  # type: ignore[arg-type]
+                    f'<td><div class="aqa-passage-title">{esc(title)}</div>'
+                    f'<div class="aqa-passage-text">{esc(text)}</div></td></tr>')
+    head = (f'<tr><th class="aqa-num">{esc(labels["col_rank"])}</th>'
+            f'<th class="aqa-num">{esc(labels["col_score"])}</th>'
+            f'<th>{esc(labels["col_passage"])}</th></tr>')
+    return (f'<table class="aqa-table aqa-passages"><thead>{head}</thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def format_time(stamp: str) -> str:
+    """An ISO timestamp as `YYYY-MM-DD HH:MM` in its own zone (the raw text when unparsable)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    zone = moment.strftime("%Z")
+    return moment.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone else "")
+
+
+def sorted_articles(articles: Iterable[Article]) -> list[Article]:
+    """Articles in a stable display order: by source, then title."""
+    return sorted(articles, key=lambda a: (a.source != BUILTIN_SOURCE, a.source, a.title))
+
+
+def library_html(articles: Iterable[Article], labels: Mapping[str, str]) -> str:
+    """The indexed articles as a table: title, sentences, source file, ingestion time."""
+    items = sorted_articles(articles)
+    if not items:
+        return f'<div class="aqa-empty">{esc(labels["library_empty"])}</div>'
+    rows = "".join(
+        f'<tr data-article-id="{esc(a.id)}"><td class="aqa-title-cell">{esc(a.title)}</td>'
+        f'<td class="aqa-num">{len(a.sentences)}</td>'
+        f'<td>{esc(source_label(a.source, labels))}</td>'
+        f'<td class="aqa-nowrap">{esc(format_time(a.ingested_at))}</td></tr>'
+        for a in items)
+    head = "".join(f"<th{cls}>{esc(labels[key])}</th>" for key, cls in (
+        ("col_title", ""), ("col_sentences", ' class="aqa-num"'), ("col_source", ""),
+        ("col_ingested", "")))
+    count = esc(labels["library_count"].format(n=len(items)))
+    return (f'<div class="aqa-count">{count}</div><div class="aqa-table-wrap">'
+            f'<table class="aqa-table aqa-library"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def library_choices(articles: Iterable[Article], labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Dropdown choices for removing an article: label `title — source`, value the article id."""
+    return [(f"{a.title} — {source_label(a.source, labels)}", a.id) for a in sorted_articles(articles)]
+
+
+def _reason(name: str, reason: str) -> str:
+    """A rejection reason without the file name it often starts with (the name is shown beside it)."""
+    for prefix in (f"{name}: ", f"{PurePath(name).name}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix):]
+    return reason
+
+
+def ingest_summary_html(report: IngestReport, labels: Mapping[str, str]) -> str:
+    """What an upload or removal did: added, updated, unchanged, removed and rejected files."""
+    sections: list[str] = []
+    for key, names, cls in (("added", report.added, "ok"), ("updated", report.updated, "ok"),
+                            ("unchanged", report.unchanged, "muted"),
+                            ("removed", report.removed, "muted")):
+        if names:
+            items = "".join(f"<li>{esc(name)}</li>" for name in names)
+            title = esc(labels["with_count"].format(label=labels[key], n=len(names)))
+            sections.append(f'<div class="aqa-report-{cls}"><strong>{title}</strong>'
+                            f"<ul>{items}</ul></div>")
+    if report.rejected:
+        items = "".join(f"<li><strong>{esc(r.name)}</strong>: {esc(_reason(r.name, r.reason))}</li>"
+                        for r in report.rejected)
+        title = esc(labels["with_count"].format(label=labels["rejected"], n=len(report.rejected)))
+        sections.append(f'<div class="aqa-report-warn"><strong>⚠ {title}</strong>'
+                        f"<ul>{items}</ul></div>")
+    if not sections:
+        sections.append(f'<div class="aqa-report-muted">{esc(labels["nothing_changed"])}</div>')
+    return f'<div class="aqa-report">{"".join(sections)}</div>'
