@@ -42,7 +42,8 @@ def collect(engine: ArticleQA, items, label: str) -> list[dict]:
         if item.conversation:
             turns.append(Turn(item.question, None, query))
         rows.append({"set": label, "id": item.id, "answerable": item.answerable, "correct": correct,
-                     "dense": support.dense, "coverage": support.coverage, "unknown": support.unknown,
+                     "dense": support.dense, "coverage": support.coverage, "short": support.short_score,
+                     "unknown": support.unknown,
                      "same_script": support.same_script, "tags": list(item.tags)})
     return rows
 

@@ -50,22 +50,27 @@ class Settings:
     #: Weighted fusion: how much max-normalized BM25 adds to the dense cosine.
     lexical_weight: float = 0.05
     #: Weight of the best sentence's cosine inside a passage, beside the passage's own cosine.
-    sentence_weight: float = 0.5
+    sentence_weight: float = 2.0
     rrf_k: int = 60
-    #: Answerer: how many top passages give candidate sentences, and how signals weigh.
+    #: Answerer: how many top passages give candidate sentences, and how a sentence's signals add
+    #: to its cosine (tuned with bench/tune_answer.py on the built-in dev set and DRCD dev).
     answer_passages: int = 5
-    answer_overlap_weight: float = 0.3
+    answer_coverage_weight: float = 0.3
     answer_fit_weight: float = 0.1
-    answer_rank_penalty: float = 0.01
+    answer_short_weight: float = 0.05
+    #: The short-answer score a sentence gets when no short answer can be extracted from it.
+    answer_no_short_score: float = 0.88
+    answer_rank_penalty: float = 0.02
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
     max_citations: int = 3
-    #: Abstention: confidence = best sentence cosine + coverage_weight x (IDF share of the question's
-    #: words found near it) - unknown_weight x (IDF share of words the corpus never uses); across
-    #: scripts (English question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
-    abstain_threshold: float = 0.8
-    abstain_coverage_weight: float = 0.3
-    abstain_unknown_weight: float = 0.1
+    #: Abstention: confidence = cosine + coverage_weight x coverage + short_weight x short-answer
+    #: score - unknown_weight x (IDF share of question words the corpus never uses); across scripts
+    #: (English question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
+    abstain_threshold: float = 0.756
+    abstain_coverage_weight: float = 0.1
+    abstain_short_weight: float = 0.01
+    abstain_unknown_weight: float = 0.2
     abstain_cross_script_offset: float = 0.0
 
     def __post_init__(self) -> None:
@@ -97,9 +102,9 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
-        for name in ("lexical_weight", "sentence_weight", "answer_overlap_weight", "answer_fit_weight",
-                     "answer_rank_penalty", "second_citation_margin", "abstain_threshold",
-                     "abstain_coverage_weight", "abstain_unknown_weight"):
+        for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
+                     "answer_short_weight", "answer_rank_penalty", "second_citation_margin",
+                     "abstain_coverage_weight", "abstain_short_weight", "abstain_unknown_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

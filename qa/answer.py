@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
-from index.text import detect_script, tokenize
+from index.text import detect_script, search_key, tokenize
 
-from .extract import extract_short_answer, to_question_script, type_fit
+from .extract import ShortAnswer, extract_short_answer, to_question_script, type_fit
 from .records import Citation, Hit
 from .retrieve import QueryScores
 
@@ -35,19 +35,21 @@ class Candidate:
     article: Article
     sentence: Sentence
     passage_rank: int
-    dense: float
-    overlap: float
-    fit: float
+    dense: float  # cosine of the question with the sentence
+    coverage: float  # IDF-weighted share of the question's content words found in the sentence
+    fit: float  # how well the sentence's content fits the question type (qa.extract.type_fit)
+    short: ShortAnswer | None  # the short answer this sentence would give
     score: float
 
 
 @dataclass(frozen=True)
 class Support:
-    """How well the best candidate supports an answer; the abstention rule reads these."""
+    """How well the chosen sentence supports an answer; the abstention rule reads these."""
 
-    dense: float  # cosine of the question with the best sentence
-    coverage: float  # IDF-weighted share of the question's content tokens found in its passage
-    unknown: float  # IDF-weighted share of question tokens that occur nowhere in the corpus
+    dense: float
+    coverage: float
+    short_score: float
+    unknown: float  # IDF-weighted share of question words that occur nowhere in the corpus
     same_script: bool
 
     def confidence(self, settings: Settings) -> float:
@@ -55,6 +57,7 @@ class Support:
         if not self.same_script:  # lexical evidence cannot speak across scripts
             return self.dense + settings.abstain_cross_script_offset
         return (self.dense + settings.abstain_coverage_weight * self.coverage
+                + settings.abstain_short_weight * self.short_score
                 - settings.abstain_unknown_weight * self.unknown)
 
 
@@ -75,16 +78,15 @@ def content_tokens(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in _STOP_TOKENS}
 
 
-def overlap_share(query_tokens: set[str], text: str) -> float:
-    """Share of the query's content tokens that occur in `text` (as tokens or substrings)."""
-    if not query_tokens:
+def weighted_coverage(weights: dict[str, float], text: str) -> float:
+    """Share (by weight) of the tokens found in `text`, as tokens or as substrings of its key."""
+    total = sum(weights.values())
+    if not total:
         return 0.0
     tokens = set(tokenize(text))
-    from index.text import search_key
-
     key = search_key(text)
-    hits = sum(1 for t in query_tokens if t in tokens or (len(t) > 1 and t in key))
-    return hits / len(query_tokens)
+    found = sum(w for t, w in weights.items() if t in tokens or (len(t) > 1 and t in key))
+    return found / total
 
 
 class Answerer:
@@ -93,11 +95,14 @@ class Answerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def _weights(self, query: str, scores: QueryScores) -> dict[str, float]:
+        return {t: scores.facts.idf(t) for t in content_tokens(query)}
+
     def candidates(self, query: str, hits: list[Hit], scores: QueryScores,
                    snapshot: IndexSnapshot) -> list[Candidate]:
         """Sentences of the top passages, each scored once, best first."""
         s = self.settings
-        query_tokens = content_tokens(query)
+        weights = self._weights(query, scores)
         seen: set[str] = set()
         found: list[Candidate] = []
         for hit in hits[: s.answer_passages]:
@@ -110,31 +115,25 @@ class Answerer:
                 seen.add(sid)
                 row = snapshot.sentence_row(article.id, index)
                 dense = float(scores.sentence[row]) if row is not None and len(scores.sentence) else 0.0
-                overlap = overlap_share(query_tokens, sentence.text)
+                coverage = weighted_coverage(weights, sentence.text)
                 fit = type_fit(query, sentence.text)
-                score = (dense + s.answer_overlap_weight * overlap + s.answer_fit_weight * fit
+                short = extract_short_answer(query, sentence.text)
+                short_score = short.score if short is not None else s.answer_no_short_score
+                score = (dense + s.answer_coverage_weight * coverage + s.answer_fit_weight * fit
+                         + s.answer_short_weight * short_score
                          - s.answer_rank_penalty * (hit.rank - 1))
-                found.append(Candidate(article, sentence, hit.rank, dense, overlap, fit, score))
+                found.append(Candidate(article, sentence, hit.rank, dense, coverage, fit, short, score))
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
     def support(self, query: str, best: Candidate, scores: QueryScores) -> Support:
-        """The abstention signals for the best candidate."""
-        facts = scores.facts
-        tokens = content_tokens(query)
-        weights = {t: facts.idf(t) for t in tokens}
+        """The abstention signals for the chosen sentence."""
+        weights = self._weights(query, scores)
         total = sum(weights.values())
-        if not total:
-            return Support(best.dense, 0.0, 0.0, scores.same_script)
-        article = best.article
-        window = article.text[max(0, best.sentence.start - 150): best.sentence.end + 150]
-        present = set(tokenize(window))
-        from index.text import search_key
-
-        window_key = search_key(window)
-        covered = sum(w for t, w in weights.items() if t in present or (len(t) > 1 and t in window_key))
-        unknown = sum(w for t, w in weights.items() if t not in facts.document_frequency)
-        return Support(best.dense, covered / total, unknown / total, scores.same_script)
+        unknown = (sum(w for t, w in weights.items() if t not in scores.facts.document_frequency)
+                   / total) if total else 0.0
+        short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
+        return Support(best.dense, best.coverage, short_score, unknown, scores.same_script)
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:
@@ -157,17 +156,7 @@ class Answerer:
                      end=c.sentence.end, text=c.sentence.text, score=c.score)
             for n, c in enumerate(chosen, start=1)
         )
-        short = None
-        for citation in citations:
-            found = extract_short_answer(query, citation.text)
-            if found is not None:
-                short = to_question_script(found.text, question)
-                break
+        short = next((to_question_script(c.short.text, question) for c in chosen if c.short), None)
         body = "\n".join(f"{c.text} [{c.n}]" for c in citations)
         answer = f"{short}\n\n{body}" if short else body
         return Decision(answer, short, False, citations, confidence, support)
-
-
-def top_sentence_ids(candidates: list[Candidate], k: int) -> list[str]:
-    """Ids of the k best candidate sentences (sentence-level retrieval for evaluation)."""
-    return [c.article.sentence_id(c.sentence.index) for c in candidates[:k]]
