@@ -71,7 +71,7 @@ class Settings:
     abstain_coverage_weight: float = 0.1
     abstain_short_weight: float = 0.01
     abstain_unknown_weight: float = 0.2
-    abstain_cross_script_offset: float = 0.0
+    abstain_cross_script_offset: float = 0.08
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
-from index.text import detect_script, search_key, tokenize
+from index.text import detect_script, han_ratio, search_key, tokenize
 
 from .extract import ShortAnswer, extract_short_answer, to_question_script, type_fit
 from .records import Citation, Hit
@@ -133,7 +133,9 @@ class Answerer:
         unknown = (sum(w for t, w in weights.items() if t not in scores.facts.document_frequency)
                    / total) if total else 0.0
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
-        return Support(best.dense, best.coverage, short_score, unknown, scores.same_script)
+        # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
+        same_script = (han_ratio(query) >= 0.3) == (han_ratio(best.sentence.text) >= 0.3)
+        return Support(best.dense, best.coverage, short_score, unknown, same_script)
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

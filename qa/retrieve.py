@@ -82,7 +82,6 @@ class QueryScores:
     sentence: np.ndarray  # cosine of the query with every sentence (rows of sentence_vectors)
     fused: np.ndarray
     facts: SnapshotFacts
-    same_script: bool  # whether the query's script matches most of the corpus
 
 
 class Retriever:
@@ -127,8 +126,7 @@ class Retriever:
         passage_is_han = facts.passage_han >= 0.3
         lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
         fused = self._fuse(dense, lexical, lexical_weight)
-        same_script = bool(lexical_weight.mean() >= 0.5) if len(lexical_weight) else True
-        return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts, same_script)
+        return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts)
 
     def _fuse(self, dense: np.ndarray, lexical: np.ndarray, lexical_weight: np.ndarray) -> np.ndarray:
         if self.mode is FusionMode.DENSE:

@@ -174,15 +174,7 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             expect(answer).to_contain_text("48,250")
             expect(page.locator("#aqa-sources")).to_contain_text(HARBOUR_TITLE)
 
-            # 5. A question the articles do not cover: the abstention looks different, no citations.
-            answer = _ask(page, "How many employees does Ping An Bank Qingdao have?")
-            expect(answer).to_have_class("aqa-msg aqa-abstain")
-            expect(answer.locator(".aqa-cite")).to_have_count(0)
-            expect(page.locator("#aqa-sources .aqa-empty-warn")).to_be_visible()
-            expect(page.locator("#aqa-citations")).to_be_hidden()
-            _shot(page, "desktop-abstention.png")
-
-            # 6. Thumbs up on the first answer is stored on disk.
+            # 5. Thumbs up on the first answer is stored on disk.
             like = page.locator("#aqa-chat .message-buttons-left").first.locator(
                 "button[aria-label='讚'], button[aria-label='Like']")
             like.click()
@@ -202,6 +194,17 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             assert records[-1]["short_answer"] == "26億元"
             raw = store.path.read_text(encoding="utf-8").splitlines()
             assert json.loads(raw[-1])["citations"][0]["text"].find("總投資26億元") >= 0
+
+            # 6. A question the articles do not cover (asked in a new conversation, so it is not read
+            #    as a follow-up): the abstention looks different, no citations.
+            page.get_by_role("button", name="清除對話").click()
+            expect(page.locator("#aqa-chat .aqa-msg")).to_have_count(0)
+            answer = _ask(page, "今天天氣怎麼樣？")
+            expect(answer).to_have_class("aqa-msg aqa-abstain")
+            expect(answer.locator(".aqa-cite")).to_have_count(0)
+            expect(page.locator("#aqa-sources .aqa-empty-warn")).to_be_visible()
+            expect(page.locator("#aqa-citations")).to_be_hidden()
+            _shot(page, "desktop-abstention.png")
 
             # 7. A phone-sized window: columns wrap, nothing overflows sideways.
             page.set_viewport_size({"width": 390, "height": 844})

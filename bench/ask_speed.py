@@ -1,0 +1,59 @@
+"""Benchmark: `ask` latency per stage, on the built-in corpus and with the DRCD dev corpus loaded.
+
+Warms up once, then asks each question once and reports p50/p95/max per stage (resolve, embed,
+retrieve, answer, total). Usage: python bench/ask_speed.py [--questions 300] [--out docs/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from eval.benchmarks import load_benchmark
+from eval.gold import load_gold
+from eval.metrics import latency_summary
+from index import Library, Settings
+from index.ingest import article_from_text
+from qa import ArticleQA
+
+
+def measure(engine: ArticleQA, questions: list[str]) -> dict[str, dict[str, float | None]]:
+    """Per-stage latency summaries (ms) over one ask per question, after a warm-up."""
+    engine.ask(questions[0])
+    stages: dict[str, list[float]] = {}
+    for question in questions:
+        for stage, ms in engine.ask(question).timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    return {stage: {k: (round(v, 1) if isinstance(v, float) else v)
+                    for k, v in vars(latency_summary(values)).items()}
+            for stage, values in stages.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=Path("docs/bench"))
+    args = parser.parse_args(argv)
+    settings = Settings()
+    builtin = ArticleQA(settings)
+    gold = [item.question for item in load_gold(Path("eval/gold/builtin-dev.jsonl"))]
+    result = {"builtin": measure(builtin, gold)}
+    bench = load_benchmark("drcd-dev", root=args.benchmarks)
+    bench_settings = settings.with_(index_dir=settings.home / "indexes" / f"bench-{bench.name}")
+    library = Library(bench_settings, embedder=builtin.library.embedder, seed_builtin=False)
+    library.apply(add=[article_from_text(d.title, d.text, f"{bench.name}:{d.id}")
+                       for d in bench.documents], progress=sys.stderr.isatty())
+    drcd = ArticleQA(bench_settings, library=library)
+    result["drcd-dev"] = measure(drcd, [item.question for item in bench.items[: args.questions]])
+    result["drcd-dev"]["passages_loaded"] = {"count": len(library.snapshot.passages)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ask-speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
