@@ -14,8 +14,8 @@ from pathlib import Path
 from eval.benchmarks import load_benchmark
 from eval.gold import load_gold
 from eval.metrics import latency_summary
-from index import Library, Settings
-from index.ingest import article_from_text
+from eval.run import benchmark_corpus
+from index import Settings
 from qa import ArticleQA
 
 
@@ -42,11 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     gold = [item.question for item in load_gold(Path("eval/gold/builtin-dev.jsonl"))]
     result = {"builtin": measure(builtin, gold)}
     bench = load_benchmark("drcd-dev", root=args.benchmarks)
-    bench_settings = settings.with_(index_dir=settings.home / "indexes" / f"bench-{bench.name}")
-    library = Library(bench_settings, embedder=builtin.library.embedder, seed_builtin=False)
-    library.apply(add=[article_from_text(d.title, d.text, f"{bench.name}:{d.id}")
-                       for d in bench.documents], progress=sys.stderr.isatty())
-    drcd = ArticleQA(bench_settings, library=library)
+    library = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty()).library
+    drcd = ArticleQA(library.settings, library=library)
     result["drcd-dev"] = measure(drcd, [item.question for item in bench.items[: args.questions]])
     result["drcd-dev"]["passages_loaded"] = {"count": len(library.snapshot.passages)}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ import numpy as np
 from eval.benchmarks import load_benchmark
 from eval.gold import load_gold
 from eval.metrics import contains_answer
-from index import Library, Settings
-from index.ingest import article_from_text
+from eval.run import benchmark_corpus
+from index import Settings
 from qa import ArticleQA
 from qa.followup import Turn, resolve_followup
 
@@ -58,11 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     builtin = ArticleQA(settings)
     rows = collect(builtin, load_gold(Path("eval/gold/builtin-dev.jsonl")), "builtin-dev")
     bench = load_benchmark("drcd-dev", root=args.benchmarks)
-    bench_settings = settings.with_(index_dir=settings.home / "indexes" / f"bench-{bench.name}")
-    library = Library(bench_settings, embedder=builtin.library.embedder, seed_builtin=False)
-    library.apply(add=[article_from_text(d.title, d.text, f"{bench.name}:{d.id}")
-                       for d in bench.documents], progress=sys.stderr.isatty())
-    drcd = ArticleQA(bench_settings, library=library)
+    library = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty()).library
+    drcd = ArticleQA(library.settings, library=library)
     rows += collect(drcd, bench.items[: args.drcd_limit], "drcd-dev")
     args.out.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
 

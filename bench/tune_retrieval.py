@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from eval.benchmarks import load_benchmark
-from index import Library, Settings
-from index.ingest import article_from_text
+from eval.run import benchmark_corpus
+from index import Settings
 from index.text import han_ratio, tokenize
 
 
@@ -31,14 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     if "test" in args.name:
         parser.error("tune on dev splits only")
     bench = load_benchmark(args.name, root=args.benchmarks)
-    settings = Settings()
-    settings = settings.with_(index_dir=settings.home / "indexes" / f"bench-{bench.name}")
-    library = Library(settings, seed_builtin=False)
-    articles = [article_from_text(d.title, d.text, f"{bench.name}:{d.id}") for d in bench.documents]
-    report = library.apply(add=articles, progress=sys.stderr.isatty())
-    print(f"index: {report.passages} passages, embedded {report.embedded}", file=sys.stderr)
+    corpus = benchmark_corpus(bench, Settings(), progress=sys.stderr.isatty())
+    library = corpus.library
     snap = library.snapshot
-    paragraph = {a.id: a.source.split(":", 1)[1] for a in snap.articles.values()}
+    paragraph = corpus.paragraph_of
     items = bench.items[: args.limit] if args.limit else bench.items
     # passages grouped by paragraph (contiguous per article in snapshot order)
     owner = np.array([paragraph[p.article_id] for p in snap.passages])
