@@ -138,12 +138,12 @@ EXAMPLES: Final = {
     "zh-Hant": (
         "閻家山TOD項目總投資多少？",
         "平安銀行青島分行的資產總額是多少？",
-        "Who reported the Yanshan eco-city story?",
+        "平安银行青岛分行有多少家网点？",
     ),
     "en": (
-        "Who reported the Yanshan eco-city story?",
         "閻家山TOD項目總投資多少？",
         "平安銀行青島分行的資產總額是多少？",
+        "平安银行青岛分行有多少家网点？",
     ),
 }
 
