@@ -69,7 +69,8 @@ def detect_script(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba():
+def jieba_segmenter():
+    """jieba, initialised once and quiet; every module segments Chinese through this one instance."""
     import logging
 
     import jieba
@@ -82,7 +83,7 @@ def _jieba():
 def tokenize(text: str) -> list[str]:
     """Lexical tokens of a text: jieba words over the search key, without spaces or punctuation."""
     key = search_key(text)
-    return [tok for tok in _jieba().lcut(key) if any(ch.isalnum() for ch in tok)]
+    return [tok for tok in jieba_segmenter().lcut(key) if any(ch.isalnum() for ch in tok)]
 
 
 # --- sentence splitting ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.text import _jieba, detect_script, to_simplified, to_traditional
+from index.text import detect_script, jieba_segmenter, to_simplified, to_traditional
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _key_aligned(text: str) -> str:
 @lru_cache(maxsize=512)
 def _tokens(text: str) -> tuple[_Tok, ...]:
     """jieba words with tags and original spans; whitespace is dropped."""
-    _jieba()
+    jieba_segmenter()  # initialised once, quietly, before posseg uses it
     import jieba.posseg as posseg
 
     key = _key_aligned(text)
