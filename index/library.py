@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .embed import Embedder
-from .errors import InputError, NotFoundError
+from .errors import ArticleQAError, InputError, NotFoundError
 from .ingest import (
     Rejected,
     SourceFile,
@@ -70,7 +70,44 @@ class Library:
         #: The default index starts with the built-in corpus so the chat works with no set-up.
         self.seed_builtin = settings.index_dir is None if seed_builtin is None else seed_builtin
         #: With open_existing=False (a rebuild) the folder's current content is not read at all.
+        self._snapshot: IndexSnapshot | None = None
+        self._watch = open_existing
+        self._checked_at = time.monotonic()
         self.snapshot = self._load() if open_existing else self._empty()
+
+    #: How often (seconds) readers look for a generation written by another process.
+    RELOAD_CHECK_S = 1.0
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        """The live generation; picks up one written by another process (checked once a second)."""
+        self._maybe_reload()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    @snapshot.setter
+    def snapshot(self, value: IndexSnapshot) -> None:
+        self._snapshot = value
+
+    def _maybe_reload(self) -> None:
+        now = time.monotonic()
+        if not self._watch or self._snapshot is None or now - self._checked_at < self.RELOAD_CHECK_S:
+            return
+        self._checked_at = now
+        generation = self.store.current_generation()
+        if not generation or generation == self._snapshot.generation:
+            return
+        if not self._write_mutex.acquire(blocking=False):
+            return  # this process is writing; it will swap the snapshot itself
+        try:
+            fresh = self.store.read(expected=self.embedder.fingerprint)
+            if fresh is not None:
+                log.info("picked up index generation %s written by another process", fresh.generation)
+                self._snapshot = fresh
+        except ArticleQAError as exc:  # keep serving the generation we have
+            log.warning("cannot load the new index generation %s: %s", generation, exc)
+        finally:
+            self._write_mutex.release()
 
     # ----- reading -----
     def _empty(self) -> IndexSnapshot:
@@ -176,7 +213,7 @@ class Library:
                 self.snapshot = current
             else:
                 snapshot = self._build(articles, previous, report, progress)
-                self.store.write(snapshot, self.settings.hnsw_ef_search)
+                snapshot.generation = self.store.write(snapshot, self.settings.hnsw_ef_search)
                 self.snapshot = snapshot
         report.articles = len(self.snapshot.articles)
         report.passages = len(self.snapshot.passages)

@@ -107,3 +107,15 @@ def test_reopening_with_another_model_is_a_clear_error(fresh_library: Library, t
     report = rebuilt.ingest_paths([doc], rebuild=True)
     assert report.added == ["Harbour Library Opens New Wing"]
     assert Library(other, embedder=rebuilt.embedder).snapshot.articles
+
+
+def test_readers_pick_up_a_generation_written_by_another_process(
+        fresh_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = Library(fresh_library.settings, embedder=fresh_library.embedder, seed_builtin=False)
+    assert not reader.snapshot.articles
+    doc = tmp_path / "harbour.txt"
+    doc.write_text(ENGLISH, encoding="utf-8")
+    fresh_library.ingest_paths([doc])  # another writer (here: another Library on the same folder)
+    monkeypatch.setattr(Library, "RELOAD_CHECK_S", 0.0)
+    assert [a.title for a in reader.snapshot.articles.values()] == ["Harbour Library Opens New Wing"]
+    assert reader.snapshot.generation == fresh_library.store.current_generation()
