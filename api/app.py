@@ -28,7 +28,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.ingest import MAX_FILE_BYTES, Rejected, SourceFile, article_from_text
-from qa.retrieve import validate_k, validate_query
 from qa.service import ArticleQA
 
 from .errors import (
@@ -241,32 +240,12 @@ def _key_checker(api_key: str | None, *, required: bool) -> Callable[[Request], 
 # ----- search with sentences -----
 def search_passages(engine: ArticleQA, query: str, k: int, article_ids: list[str] | None,
                     sentences_per_hit: int) -> list[SearchHit]:
-    """Top-k passages for a query, each with its best sentences by the answerer's sentence score.
-
-    One snapshot serves the whole request, so an ingest finishing meanwhile cannot mix indexes.
-    """
-    query = validate_query(query, engine.settings.max_query_chars)
-    k = validate_k(k)
-    snapshot = engine.library.snapshot
-    wanted = set(article_ids or ())
-    unknown = sorted(wanted - snapshot.articles.keys())
-    if unknown:
-        raise NotFound(f"no article with id {unknown[0][:MAX_ID_CHARS]!r} in the index")
-    if not snapshot.passages:
-        return []
-    scores = engine.retriever.score(query, snapshot=snapshot)
-    hits = engine.retriever.rank(scores, k, snapshot, article_ids=wanted or None)
-    out = []
-    for hit in hits:
-        sentences: list[SentenceHit] = []
-        if sentences_per_hit:
-            ranked = engine.answerer.candidates(query, [hit], scores, snapshot)[:sentences_per_hit]
-            sentences = [SentenceHit(sentence_id=c.article.sentence_id(c.sentence.index),
-                                     text=c.sentence.text, start=c.sentence.start,
-                                     end=c.sentence.end, score=round(float(c.score), 6))
-                         for c in ranked]
-        out.append(SearchHit(**hit.as_dict(), sentences=sentences))  # type: ignore[arg-type]
-    return out
+    """Top-k passages for a query, each with its best sentences (qa's search_with_sentences)."""
+    return [SearchHit(**hit.as_dict(),  # type: ignore[arg-type]
+                      sentences=[SentenceHit(sentence_id=c.sentence_id, text=c.text, start=c.start,
+                                             end=c.end, score=c.score) for c in sentences])
+            for hit, sentences in engine.search_with_sentences(query, k, article_ids,
+                                                               sentences_per_hit)]
 
 
 # ----- uploads -----

@@ -41,6 +41,13 @@ class Candidate:
     short: ShortAnswer | None  # the short answer this sentence would give
     score: float
 
+    def citation(self, n: int) -> Citation:
+        """This sentence as citation number `n` (exact offsets into its article's text)."""
+        return Citation(n=n, article_id=self.article.id, title=self.article.title,
+                        sentence_id=self.article.sentence_id(self.sentence.index),
+                        start=self.sentence.start, end=self.sentence.end, text=self.sentence.text,
+                        score=self.score)
+
 
 @dataclass(frozen=True)
 class Support:
@@ -152,12 +159,7 @@ class Answerer:
         for other in candidates[1: self.settings.max_citations]:
             if best.score - other.score <= self.settings.second_citation_margin:
                 chosen.append(other)
-        citations = tuple(
-            Citation(n=n, article_id=c.article.id, title=c.article.title,
-                     sentence_id=c.article.sentence_id(c.sentence.index), start=c.sentence.start,
-                     end=c.sentence.end, text=c.sentence.text, score=c.score)
-            for n, c in enumerate(chosen, start=1)
-        )
+        citations = tuple(c.citation(n) for n, c in enumerate(chosen, start=1))
         short = next((to_question_script(c.short.text, question) for c in chosen if c.short), None)
         body = "\n".join(f"{c.text} [{c.n}]" for c in citations)
         answer = f"{short}\n\n{body}" if short else body

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from index import Embedder, Library, Settings
-from index.errors import InputError
+from index.errors import InputError, NotFoundError
 
 from .answer import Answerer
 from .followup import Turn, resolve_followup
@@ -73,10 +73,31 @@ class ArticleQA:
         scores = self.retriever.score(query, snapshot=snapshot)
         hits = self.retriever.rank(scores, self.settings.answer_passages, snapshot)
         candidates = self.answerer.candidates(query, hits, scores, snapshot)[:k]
-        return [Citation(n=i, article_id=c.article.id, title=c.article.title,
-                         sentence_id=c.article.sentence_id(c.sentence.index), start=c.sentence.start,
-                         end=c.sentence.end, text=c.sentence.text, score=c.score)
-                for i, c in enumerate(candidates, start=1)]
+        return [c.citation(i) for i, c in enumerate(candidates, start=1)]
+
+    def search_with_sentences(self, query: str, k: int | None = None,
+                              article_ids: Sequence[str] | None = None,
+                              sentences_per_hit: int = 3) -> list[tuple[Hit, list[Citation]]]:
+        """Top-k passages, each with its best sentences by the answerer's sentence score.
+
+        One snapshot serves the whole call, so an ingest finishing meanwhile cannot mix indexes.
+        Unknown `article_ids` are a NotFoundError.
+        """
+        query = validate_query(query, self.settings.max_query_chars)
+        k = validate_k(self.settings.default_k if k is None else k)
+        snapshot = self.library.snapshot
+        wanted = set(article_ids or ())
+        unknown = sorted(wanted - snapshot.articles.keys())
+        if unknown:
+            raise NotFoundError(f"no article with id {unknown[0][:64]!r} in the index")
+        if not snapshot.passages:
+            return []
+        scores = self.retriever.score(query, snapshot=snapshot)
+        hits = self.retriever.rank(scores, k, snapshot, article_ids=wanted or None)
+        return [(hit, [c.citation(i) for i, c in enumerate(
+                    self.answerer.candidates(query, [hit], scores, snapshot)[:sentences_per_hit],
+                    start=1)] if sentences_per_hit else [])
+                for hit in hits]
 
     def ask(self, question: str, history: Sequence[HistoryItem] | None = None) -> Answer:
         """Answer a question (a follow-up when `history` holds earlier turns), citing its sources."""
