@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index import ArticleQAError, IngestReport, Library, Settings
+from index.errors import InputError
 
 log = logging.getLogger("articleqa")
 
@@ -50,9 +51,15 @@ def _print_report(report: IngestReport) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if not args.paths and not args.rebuild:
+        raise InputError("give the files or folders to ingest (or --rebuild alone to rebuild the "
+                         "index from the articles it holds)")
     library = Library(settings, open_existing=not args.rebuild)
-    report = library.ingest_paths([Path(p) for p in args.paths], rebuild=args.rebuild,
-                                  progress=sys.stderr.isatty())
+    if args.paths:
+        report = library.ingest_paths([Path(p) for p in args.paths], rebuild=args.rebuild,
+                                      progress=sys.stderr.isatty())
+    else:
+        report = library.reindex(progress=sys.stderr.isatty())
     _print_report(report)
     return 1 if report.rejected else 0
 
@@ -272,9 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Add .txt, .md and .html files (or folders, recursively). "
                                    "Re-ingesting a file replaces its articles; unchanged passages "
                                    "are never embedded twice. Bad files are listed and skipped.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders")
     p.add_argument("--rebuild", action="store_true",
-                   help="start a fresh index (needed after changing the model)")
+                   help="start a fresh index (needed after changing the model or the passage "
+                        "settings); alone, it rebuilds the index from the articles it holds")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("remove", parents=[common], help="remove articles by id",

@@ -1,9 +1,14 @@
-"""Tune the answerer on dev splits: sentence choice and the abstention rule.
+"""Tune the abstention rule on dev splits: which support signals count, and the threshold.
 
-Collects, per question, the best candidate's support signals and whether the cited sentence holds a
-gold answer, on the built-in dev gold set (which has unanswerable questions) and a DRCD dev sample
-(all answerable), then sweeps the abstention weights and threshold. Dev splits only.
-Usage: python bench/tune_answer.py [--drcd-limit 600]
+Collects, per question, the chosen sentence's support signals (cosine, coverage, focus words its
+article never uses, missing answer form) on three dev sets:
+- the built-in dev gold set, with its hand-written unanswerable questions;
+- a DRCD dev sample as asked (answerable: abstaining on a sentence that holds the answer is a loss);
+- the same DRCD questions with their gold paragraph removed from the candidates and every sentence
+  holding the answer dropped: unanswerable by construction, the neighbouring paragraphs still on topic.
+Then sweeps the weights and threshold and prints the best rules that keep false abstentions low.
+Dev splits only: the built-in test split and DRCD test are never read here.
+Usage: python bench/tune_answer.py [--drcd-every 4] [--out docs/bench/abstention.json]
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.benchmarks import load_benchmark
-from eval.gold import load_gold
+from eval.gold import GoldItem, load_gold
 from eval.metrics import contains_answer
 from eval.run import benchmark_corpus
 from index import Settings
@@ -25,76 +30,125 @@ from qa import ArticleQA
 from qa.followup import Turn, resolve_followup
 
 
-def collect(engine: ArticleQA, items, label: str) -> list[dict]:
-    """Per-question signals and correctness, following conversations like a user would."""
+def collect(engine: ArticleQA, items: list[GoldItem], label: str,
+            hide_gold: dict[str, list[str]] | None = None) -> list[dict]:
+    """Per-question support signals, following conversations like a user would.
+
+    With `hide_gold` (paragraph -> article ids), the gold paragraph and every sentence holding a gold
+    answer are removed first, which turns each question into an unanswerable one.
+    """
+    s = engine.settings
     rows = []
     history: dict[str, list[Turn]] = {}
     for item in items:
         turns = history.setdefault(item.conversation, []) if item.conversation else []
         query = resolve_followup(item.question, turns).query
-        snapshot = engine.library.snapshot
-        scores = engine.retriever.score(query, snapshot=snapshot)
-        hits = engine.retriever.rank(scores, engine.settings.answer_passages, snapshot)
-        candidates = engine.answerer.candidates(query, hits, scores, snapshot)
-        best = candidates[0]
-        support = engine.answerer.support(query, best, scores)
-        correct = bool(item.answerable and contains_answer(best.sentence.text, list(item.answers)))
         if item.conversation:
             turns.append(Turn(item.question, None, query))
-        rows.append({"set": label, "id": item.id, "answerable": item.answerable, "correct": correct,
+        snapshot = engine.library.snapshot
+        scores = engine.retriever.score(query, snapshot=snapshot)
+        hits = engine.retriever.rank(scores, s.answer_passages + 5, snapshot)
+        answerable = item.answerable
+        if hide_gold is not None:
+            hidden = set(hide_gold.get(item.article or "", []))
+            hits = [h for h in hits if h.passage.article_id not in hidden]
+            answerable = False
+        candidates = engine.answerer.candidates(query, hits[: s.answer_passages], scores, snapshot)
+        if hide_gold is not None:
+            candidates = [c for c in candidates if not contains_answer(c.sentence.text, list(item.answers))]
+        if not candidates:
+            continue
+        best = candidates[0]
+        support = engine.answerer.support(query, best, scores)
+        rows.append({"set": label, "id": item.id, "answerable": answerable,
+                     "correct": bool(answerable and contains_answer(best.sentence.text, list(item.answers))),
                      "dense": support.dense, "coverage": support.coverage, "short": support.short_score,
-                     "unknown": support.unknown,
-                     "same_script": support.same_script, "tags": list(item.tags)})
+                     "focus_missing": support.focus_missing, "form_missing": support.form_missing,
+                     "same_script": support.same_script})
     return rows
+
+
+def confidences(rows: list[dict], weights: dict[str, float]) -> np.ndarray:
+    """The answerer's confidence rule (qa.answer.Support.confidence) over collected rows."""
+    return np.array([
+        r["dense"] + weights["cross"] if not r["same_script"] else
+        r["dense"] + weights["coverage"] * r["coverage"] + weights["short"] * r["short"]
+        - weights["focus"] * r["focus_missing"] - weights["form"] * r["form_missing"]
+        for r in rows])
+
+
+def rates(rows: list[dict], weights: dict[str, float], threshold: float) -> dict[str, float]:
+    """Abstention recall and false-abstention rates per set for one rule."""
+    out: dict[str, float] = {}
+    for name in ("builtin-dev", "drcd-dev", "drcd-dev-hidden"):
+        sel = [r for r in rows if r["set"] == name]
+        abstain = confidences(sel, weights) < threshold
+        answerable = np.array([r["answerable"] for r in sel])
+        correct = np.array([r["correct"] for r in sel])
+        if (~answerable).any():
+            out[f"{name} abstention recall"] = round(float(abstain[~answerable].mean()), 4)
+        if answerable.any():
+            out[f"{name} false abstention"] = round(float(abstain[answerable].mean()), 4)
+            out[f"{name} correct lost"] = round(float((abstain & correct).sum() / max(correct.sum(), 1)), 4)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
-    parser.add_argument("--drcd-limit", type=int, default=600)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/tune_answer.jsonl"))
+    parser.add_argument("--drcd-every", type=int, default=4, help="use every n-th DRCD dev question")
+    parser.add_argument("--max-false", type=float, default=0.034,
+                        help="largest false-abstention rate allowed on the built-in dev set")
+    parser.add_argument("--max-lost", type=float, default=0.01,
+                        help="largest share of DRCD dev answers that abstention may throw away")
+    parser.add_argument("--rows", type=Path, default=Path("/tmp/tune_answer.jsonl"),
+                        help="where the collected signals are written")
+    parser.add_argument("--reuse", action="store_true", help="sweep the rows collected by an earlier run")
+    parser.add_argument("--out", type=Path, help="write the chosen rule and its rates as JSON")
     args = parser.parse_args(argv)
     settings = Settings()
-    builtin = ArticleQA(settings)
-    rows = collect(builtin, load_gold(Path("eval/gold/builtin-dev.jsonl")), "builtin-dev")
-    bench = load_benchmark("drcd-dev", root=args.benchmarks)
-    library = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty()).library
-    drcd = ArticleQA(library.settings, library=library)
-    rows += collect(drcd, bench.items[: args.drcd_limit], "drcd-dev")
-    args.out.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-
-    def rates(rows, cw, uw, off, th):
-        out = {}
-        for name in ("builtin-dev", "drcd-dev"):
-            sel = [r for r in rows if r["set"] == name]
-            conf = np.array([r["dense"] + off if not r["same_script"] else
-                             r["dense"] + cw * r["coverage"] - uw * r["unknown"] for r in sel])
-            abst = conf < th
-            ans = np.array([r["answerable"] for r in sel])
-            out[name] = {
-                "abstain_recall": float(abst[~ans].mean()) if (~ans).any() else None,
-                "false_abstention": float(abst[ans].mean()),
-                "cited_correct": float(np.mean([r["correct"] and not a
-                                                for r, a in zip(sel, abst, strict=True)
-                                                if r["answerable"]])),
-            }
-        return out
+    if args.reuse:
+        rows = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()]
+    else:
+        builtin = ArticleQA(settings)
+        rows = collect(builtin, list(load_gold(Path("eval/gold/builtin-dev.jsonl"))), "builtin-dev")
+        bench = load_benchmark("drcd-dev", root=args.benchmarks)
+        corpus = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty())
+        drcd = ArticleQA(corpus.library.settings, library=corpus.library)
+        sample = list(bench.items[:: args.drcd_every])
+        rows += collect(drcd, sample, "drcd-dev")
+        rows += collect(drcd, sample, "drcd-dev-hidden", hide_gold=corpus.articles_of)
+        args.rows.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
 
     grid = []
-    for cw, uw, off in itertools.product([0.0, 0.1, 0.2, 0.3, 0.5], [0.0, 0.1, 0.2, 0.4],
-                                         [0.0, 0.05, 0.1]):
-        for th in np.arange(0.70, 1.10, 0.005):
-            r = rates(rows, cw, uw, off, th)
-            b, d = r["builtin-dev"], r["drcd-dev"]
-            if b["false_abstention"] <= 0.05 and d["false_abstention"] <= 0.05:
-                grid.append((b["abstain_recall"], -d["false_abstention"], cw, uw, off,
-                             round(float(th), 3), r))
+    for coverage, focus, form, cross in itertools.product(
+            [0.0, 0.05, 0.1], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.05, 0.1, 0.15, 0.2], [0.04, 0.08, 0.12]):
+        weights = {"coverage": coverage, "short": settings.abstain_short_weight, "focus": focus,
+                   "form": form, "cross": cross}
+        for threshold in np.arange(0.70, 1.00, 0.002):
+            r = rates(rows, weights, float(threshold))
+            if (r["builtin-dev false abstention"] <= args.max_false
+                    and r["drcd-dev correct lost"] <= args.max_lost):
+                score = 2 * r["builtin-dev abstention recall"] + r["drcd-dev-hidden abstention recall"]
+                grid.append((score, -r["builtin-dev false abstention"], weights,
+                             round(float(threshold), 3), r))
     grid.sort(key=lambda g: (g[0], g[1]), reverse=True)
-    for g in grid[:8]:
-        print(json.dumps({"coverage_weight": g[2], "unknown_weight": g[3], "cross_offset": g[4],
-                          "threshold": g[5], **g[6]}))
-    base = rates(rows, 0.0, 0.0, 0.0, -1)
-    print("no abstention:", json.dumps(base))
+    for g in grid[:10]:
+        print(json.dumps({"weights": g[2], "threshold": g[3], **g[4]}))
+    current = {"coverage": settings.abstain_coverage_weight, "short": settings.abstain_short_weight,
+               "focus": settings.abstain_focus_weight, "form": settings.abstain_form_weight,
+               "cross": settings.abstain_cross_script_offset}
+    now = rates(rows, current, settings.abstain_threshold)
+    print("current settings:",
+          json.dumps({"weights": current, "threshold": settings.abstain_threshold, **now}))
+    if args.out:
+        counts = {name: sum(r["set"] == name for r in rows)
+                  for name in ("builtin-dev", "drcd-dev", "drcd-dev-hidden")}
+        args.out.write_text(json.dumps({"questions": counts, "settings": current,
+                                        "threshold": settings.abstain_threshold, "rates": now,
+                                        "best": [{"weights": g[2], "threshold": g[3], **g[4]}
+                                                 for g in grid[:5]]},
+                                       ensure_ascii=False, indent=2) + "\n")
     return 0
 
 

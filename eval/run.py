@@ -22,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from index import Embedder, IngestReport, Library, Settings
-from index.errors import ConfigError, InputError
+from index.errors import ConfigError, IndexMismatchError, InputError
 from index.ingest import article_from_text
 from qa import Answer, ArticleQA
 
@@ -281,12 +281,19 @@ def benchmark_corpus(bench: Benchmark, settings: Settings, embedder: Embedder | 
     are removed, so the cached folder always holds exactly this benchmark.
     """
     index_dir = settings.home / "indexes" / f"bench-{bench.name}"
-    library = Library(settings.with_(index_dir=index_dir), embedder=embedder, seed_builtin=False)
+    bench_settings = settings.with_(index_dir=index_dir)
+    rebuild = False
+    try:
+        library = Library(bench_settings, embedder=embedder, seed_builtin=False)
+    except IndexMismatchError as exc:  # a cache of the benchmark: rebuild it rather than stop
+        log.warning("rebuilding the benchmark index: %s", exc)
+        library = Library(bench_settings, embedder=embedder, seed_builtin=False, open_existing=False)
+        rebuild = True
     prefix = f"{bench.name}:"
     articles = [article_from_text(doc.title, doc.text, prefix + doc.id) for doc in bench.documents]
     wanted = {a.id for a in articles}
     stale = [a for a in library.snapshot.articles if a not in wanted]
-    report = library.apply(add=articles, remove=stale, progress=progress)
+    report = library.apply(add=articles, remove=stale, rebuild=rebuild, progress=progress)
     log.info("benchmark index %s: %d added, %d unchanged, %d removed, %d embedded (%.1fs)",
              index_dir, len(report.added), len(report.unchanged), len(report.removed),
              report.embedded, report.seconds)

@@ -100,7 +100,7 @@ class Library:
         if not self._write_mutex.acquire(blocking=False):
             return  # this process is writing; it will swap the snapshot itself
         try:
-            fresh = self.store.read(expected=self.embedder.fingerprint)
+            fresh = self._read()
             if fresh is not None:
                 log.info("picked up index generation %s written by another process", fresh.generation)
                 self._snapshot = fresh
@@ -110,6 +110,9 @@ class Library:
             self._write_mutex.release()
 
     # ----- reading -----
+    def _read(self) -> IndexSnapshot | None:
+        return self.store.read(expected=self.embedder.fingerprint, split=self.settings.split_signature())
+
     def _empty(self) -> IndexSnapshot:
         vectors = np.zeros((0, self.embedder.dimension), dtype=np.float32)
         faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
@@ -118,10 +121,10 @@ class Library:
                              fingerprint=self.embedder.fingerprint.as_dict(), passage_tokens=[],
                              sentence_ids=[], sentence_keys=[], sentence_vectors=vectors.copy(),
                              index_type=kind, faiss_index=faiss_index,
-                             lexical=LexicalIndex.build([]))
+                             lexical=LexicalIndex.build([]), split=self.settings.split_signature())
 
     def _load(self) -> IndexSnapshot:
-        snapshot = self.store.read(expected=self.embedder.fingerprint)
+        snapshot = self._read()
         if snapshot is not None:
             return snapshot
         if self.seed_builtin:
@@ -143,6 +146,20 @@ class Library:
             raise NotFoundError(f"no article with id {article_id!r} in the index") from None
 
     # ----- writing -----
+    def reindex(self, progress: bool = False) -> IngestReport:
+        """Rebuild the index from the articles it holds, cut into passages with the current settings.
+
+        Why: after an upgrade or a change of passage settings the stored passages no longer match;
+        the articles themselves are intact and vectors of unchanged texts are reused.
+        """
+        stored = self._readable_or_none()
+        if stored is None or not stored.articles:
+            if self.seed_builtin:
+                return self.add_files([builtin_source_file()], rebuild=True, progress=progress)
+            raise NotFoundError(f"there is no readable index in {self.store.path} to rebuild; "
+                                "ingest files with `articleqa ingest PATH...`")
+        return self.apply(add=list(stored.articles.values()), rebuild=True, progress=progress)
+
     def ingest_paths(self, paths: Sequence[Path], rebuild: bool = False,
                      progress: bool = False) -> IngestReport:
         """Ingest files and folders; bad files are listed in the report, good ones indexed."""
@@ -188,7 +205,7 @@ class Library:
                 current = self._empty()
                 previous = self._readable_or_none()
             else:
-                current = self.store.read(expected=self.embedder.fingerprint) or self._empty()
+                current = self._read() or self._empty()
                 previous = current
             articles = dict(current.articles)
             missing = [a for a in remove if a not in articles]
@@ -221,7 +238,7 @@ class Library:
         return report
 
     def _readable_or_none(self) -> IndexSnapshot | None:
-        try:
+        try:  # any split will do: a rebuild reuses the vectors of unchanged texts
             return self.store.read(expected=self.embedder.fingerprint)
         except Exception:  # a rebuild must work over a broken or foreign index
             return None
@@ -282,4 +299,4 @@ class Library:
                              passage_tokens=tokens, sentence_ids=sentence_ids,
                              sentence_keys=sentence_keys, sentence_vectors=sentence_vectors,
                              index_type=kind, faiss_index=faiss_index,
-                             lexical=LexicalIndex.build(tokens))
+                             lexical=LexicalIndex.build(tokens), split=self.settings.split_signature())

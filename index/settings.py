@@ -65,12 +65,15 @@ class Settings:
     second_citation_margin: float = 0.02
     max_citations: int = 3
     #: Abstention: confidence = cosine + coverage_weight x coverage + short_weight x short-answer
-    #: score - unknown_weight x (IDF share of question words the corpus never uses); across scripts
-    #: (English question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
-    abstain_threshold: float = 0.756
-    abstain_coverage_weight: float = 0.1
+    #: score - focus_weight x (IDF share of the question's focus words the cited article never uses)
+    #: - form_weight x (1 - type fit, for date and amount questions); across scripts (English
+    #: question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
+    #: Calibrated with bench/tune_answer.py on dev splits only.
+    abstain_threshold: float = 0.704
+    abstain_coverage_weight: float = 0.05
     abstain_short_weight: float = 0.01
-    abstain_unknown_weight: float = 0.2
+    abstain_focus_weight: float = 0.3
+    abstain_form_weight: float = 0.2
     abstain_cross_script_offset: float = 0.08
 
     def __post_init__(self) -> None:
@@ -104,7 +107,8 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
                      "answer_short_weight", "answer_rank_penalty", "second_citation_margin",
-                     "abstain_coverage_weight", "abstain_short_weight", "abstain_unknown_weight"):
+                     "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
+                     "abstain_form_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")
@@ -117,6 +121,13 @@ class Settings:
             )
         if not self.model.strip():
             raise ConfigError("model must name a sentence-transformers model or a local path")
+
+    def split_signature(self) -> dict[str, int]:
+        """The settings that decide how articles are cut into passages; an index records them
+        so that one built with other values is noticed instead of silently searched."""
+        return {"passage_chars": self.passage_chars,
+                "passage_overlap_sentences": self.passage_overlap_sentences,
+                "min_passage_chars": self.min_passage_chars}
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 KEEP_GENERATIONS = 2
-REBUILD_HINT = "rebuild it with `articleqa ingest --rebuild PATH...`"
+REBUILD_HINT = ("rebuild it from the articles it holds with `articleqa ingest --rebuild` "
+                "(or with other files: `articleqa ingest --rebuild PATH...`)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,6 +78,8 @@ class IndexSnapshot:
     created_at: str = ""
     faiss_index: faiss.Index | None = field(default=None, repr=False)
     lexical: LexicalIndex | None = field(default=None, repr=False)
+    #: How the articles were cut into passages (Settings.split_signature at build time).
+    split: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._passage_pos = {p.id: i for i, p in enumerate(self.passages)}
@@ -220,8 +223,10 @@ class IndexStore:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def read(self, expected: ModelFingerprint | None = None) -> IndexSnapshot | None:
-        """Load the live generation; None when there is none. Refuses another model's index."""
+    def read(self, expected: ModelFingerprint | None = None,
+             split: dict[str, int] | None = None) -> IndexSnapshot | None:
+        """Load the live generation; None when there is none. Refuses another model's index, and
+        (when `split` is given) one whose passages were cut with other settings."""
         generation = self.current_generation()
         if generation is None:
             return None
@@ -244,6 +249,13 @@ class IndexStore:
                 f"(dim {stored.get('dimension')}, prompts {stored.get('query_prompt')!r}/"
                 f"{stored.get('passage_prompt')!r}) but the settings use {expected.name!r} "
                 f"(dim {expected.dimension}); {REBUILD_HINT}, or configure the index's model again"
+            )
+        stored_split = manifest.get("split") or {}
+        if split is not None and stored_split != split:
+            raise IndexMismatchError(
+                f"the index in {self.path} was cut into passages with "
+                f"{stored_split or 'settings older versions did not record'}, but the settings ask "
+                f"for {split}; {REBUILD_HINT}, or set the passage settings back"
             )
         try:
             articles = [_article_from_row(r) for r in _read_jsonl(folder / "articles.jsonl")]
@@ -282,6 +294,7 @@ class IndexStore:
             generation=generation,
             created_at=manifest.get("created_at", ""),
             faiss_index=faiss_index,
+            split=stored_split,
         )
 
     def write(self, snapshot: IndexSnapshot, ef_search: int) -> str:
@@ -311,6 +324,7 @@ class IndexStore:
                 "format_version": FORMAT_VERSION,
                 "app_version": app_version(),
                 "model": snapshot.fingerprint,
+                "split": snapshot.split,
                 "index_type": snapshot.index_type,
                 "ef_search": ef_search,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -9,7 +9,15 @@ from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
 from index.text import detect_script, han_ratio, search_key, tokenize
 
-from .extract import ShortAnswer, extract_short_answer, to_question_script, type_fit
+from .extract import (
+    QuestionType,
+    ShortAnswer,
+    classify_question,
+    extract_short_answer,
+    question_focus,
+    to_question_script,
+    type_fit,
+)
 from .records import Citation, Hit
 from .retrieve import QueryScores
 
@@ -26,6 +34,10 @@ _STOP_TOKENS = frozenset(
     "what which who whom when where why how is are was were the a an of in on at "
     "to for by with does do did".split()
 )
+
+
+#: Question types whose answer has a form a sentence visibly holds or lacks (a date, an amount).
+_FORMED = frozenset({QuestionType.DATE, QuestionType.AMOUNT})
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,8 @@ class Support:
     dense: float
     coverage: float
     short_score: float
-    unknown: float  # IDF-weighted share of question words that occur nowhere in the corpus
+    focus_missing: float  # IDF-weighted share of the question's focus words its article never uses
+    form_missing: float  # 1 - type fit for questions whose answer has a form (a date, an amount)
     same_script: bool
 
     def confidence(self, settings: Settings) -> float:
@@ -65,7 +78,8 @@ class Support:
             return self.dense + settings.abstain_cross_script_offset
         return (self.dense + settings.abstain_coverage_weight * self.coverage
                 + settings.abstain_short_weight * self.short_score
-                - settings.abstain_unknown_weight * self.unknown)
+                - settings.abstain_focus_weight * self.focus_missing
+                - settings.abstain_form_weight * self.form_missing)
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,33 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
     return found / total
 
 
+#: A sentence that ends like this runs on into the next one (`餘額807億元；各項存款…`).
+_RUNS_ON = ("；", ";", "：", ":")
+
+
+def clause_context(article: Article, index: int, limit: int = 4) -> str:
+    """The clauses before sentence `index` that it continues (the text up to it since the last
+    full stop, same paragraph), or ''.
+
+    Why: in `截至9月末，資產總額807億元；各項貸款餘額615億元；` the second clause answers
+    `9月末的貸款餘額是多少？` though its date and subject sit in the clause before it.
+    """
+    first = index
+    while first > 0 and index - first < limit:
+        previous = article.sentences[first - 1]
+        gap = article.text[previous.end:article.sentences[first].start]
+        if not previous.text.rstrip().endswith(_RUNS_ON) or "\n" in gap:
+            break
+        first -= 1
+    return "".join(article.sentences[i].text for i in range(first, index))
+
+
 class Answerer:
     """Ranks the sentences of the retrieved passages and turns the best into a cited answer."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._article_keys: dict[str, str] = {}  # article id (content-derived) -> its search key
 
     def _weights(self, query: str, scores: QueryScores) -> dict[str, float]:
         return {t: scores.facts.idf(t) for t in content_tokens(query)}
@@ -114,6 +150,7 @@ class Answerer:
         found: list[Candidate] = []
         for hit in hits[: s.answer_passages]:
             article = snapshot.articles[hit.passage.article_id]
+            penalty = s.answer_rank_penalty * (hit.rank - 1)
             for index in range(hit.passage.first_sentence, hit.passage.last_sentence + 1):
                 sentence = article.sentences[index]
                 sid = article.sentence_id(index)
@@ -122,27 +159,35 @@ class Answerer:
                 seen.add(sid)
                 row = snapshot.sentence_row(article.id, index)
                 dense = float(scores.sentence[row]) if row is not None and len(scores.sentence) else 0.0
-                coverage = weighted_coverage(weights, sentence.text)
+                coverage = weighted_coverage(weights, clause_context(article, index) + sentence.text)
                 fit = type_fit(query, sentence.text)
                 short = extract_short_answer(query, sentence.text)
                 short_score = short.score if short is not None else s.answer_no_short_score
                 score = (dense + s.answer_coverage_weight * coverage + s.answer_fit_weight * fit
-                         + s.answer_short_weight * short_score
-                         - s.answer_rank_penalty * (hit.rank - 1))
+                         + s.answer_short_weight * short_score - penalty)
                 found.append(Candidate(article, sentence, hit.rank, dense, coverage, fit, short, score))
         found.sort(key=lambda c: c.score, reverse=True)
         return found
 
+    def _article_key(self, article: Article) -> str:
+        key = self._article_keys.get(article.id)
+        if key is None:
+            if len(self._article_keys) > 4096:
+                self._article_keys.clear()
+            key = self._article_keys[article.id] = search_key(f"{article.title}\n{article.text}")
+        return key
+
     def support(self, query: str, best: Candidate, scores: QueryScores) -> Support:
         """The abstention signals for the chosen sentence."""
-        weights = self._weights(query, scores)
-        total = sum(weights.values())
-        unknown = (sum(w for t, w in weights.items() if t not in scores.facts.document_frequency)
-                   / total) if total else 0.0
+        focus = {t: scores.facts.idf(t) for t in question_focus(query)}
+        total = sum(focus.values())
+        article_key = self._article_key(best.article)
+        focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
+        form_missing = (1.0 - best.fit) if classify_question(query) in _FORMED else 0.0
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
         same_script = (han_ratio(query) >= 0.3) == (han_ratio(best.sentence.text) >= 0.3)
-        return Support(best.dense, best.coverage, short_score, unknown, same_script)
+        return Support(best.dense, best.coverage, short_score, focus_missing, form_missing, same_script)
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

@@ -1430,6 +1430,45 @@ def extract_short_answer(question: str, sentence: str) -> ShortAnswer | None:
     return ShortAnswer(sentence[start:end], start, end, q.qtype, round(score, 4))
 
 
+#: Words that point at the conversation or the text rather than name something (這場, 該行, 文中).
+_DEICTIC = re.compile(r"^(?:这|那|此|该|本|其|文中|文章|报道|本文|全文|上文|下文)")
+#: Parts of speech that carry no fact of their own: function words, numerals, classifiers, time
+#: and place words (`m q mq t f`).
+_NO_FACT_POS = _FUNCTION_POS | frozenset({"m", "q", "mq", "t", "f"})
+
+
+@lru_cache(maxsize=2048)
+def question_focus(question: str) -> tuple[str, ...]:
+    """The words a passage must mention to answer the question (simplified key forms).
+
+    Why: an answer rests on text that speaks of what was asked. `青島科技大學的校長是誰？` needs
+    `校長`; an article about the university that never names its president does not answer it.
+    The question word and the noun it asks for (`哪個部門` -> 部門), function words, pronouns,
+    numerals and one-letter Chinese words are left out: they are not facts the text must repeat.
+    """
+    q = _analyse(question)
+    found: list[str] = []
+    position = 0
+    for token in tokenize(q.key):
+        start = q.key.find(token, position)
+        if start < 0:
+            continue
+        position = start + len(token)
+        if start < q.wh_end and position > q.wh_start:  # part of the question word
+            continue
+        if token == q.head or token in found:
+            continue
+        if _HAN.match(token[0]):
+            if len(token) < 2 or _DEICTIC.match(token) or all(ch in _STOP_CHARS for ch in token):
+                continue
+            if _pos_table().get(token, "oov") in _NO_FACT_POS:
+                continue
+        elif not token.isalnum() or token in _EN_STOP:
+            continue
+        found.append(token)
+    return tuple(found)
+
+
 def to_question_script(text: str, question: str) -> str:
     """The answer text in the question's script (Simplified or Traditional; English keeps the source).
 

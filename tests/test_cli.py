@@ -63,6 +63,19 @@ def test_ingest_bad_inputs_exit_nonzero_and_list_them(capsys, aqa_home: Path, tm
     assert code == 0 and "nothing changed" in out and "nothing embedded" in out
 
 
+def test_ingest_needs_paths_unless_it_rebuilds(capsys, aqa_home: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "idx"
+    code, out, err = _run(capsys, "ingest", "--home", str(aqa_home), "--index", str(index_dir))
+    assert code == 1 and "give the files or folders" in err and "Traceback" not in err
+    doc = tmp_path / "tide.md"
+    doc.write_text("# Tide Report\n\nHigh tide today is at 6:40 a.m. at the north pier.\n",
+                   encoding="utf-8")
+    assert _run(capsys, "ingest", str(doc), "--home", str(aqa_home), "--index", str(index_dir))[0] == 0
+    code, out, err = _run(capsys, "ingest", "--rebuild", "--home", str(aqa_home), "--index",
+                          str(index_dir))
+    assert code == 0 and "Tide Report" in out, err
+
+
 def test_help_explains_every_command(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--help"])

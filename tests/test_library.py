@@ -109,6 +109,23 @@ def test_reopening_with_another_model_is_a_clear_error(fresh_library: Library, t
     assert Library(other, embedder=rebuilt.embedder).snapshot.articles
 
 
+def test_other_passage_settings_are_a_clear_error_and_a_rebuild_keeps_the_articles(
+        fresh_library: Library, tmp_path: Path) -> None:
+    doc = tmp_path / "harbour.txt"
+    doc.write_text(ENGLISH, encoding="utf-8")
+    fresh_library.ingest_paths([doc])
+    before = len(fresh_library.snapshot.passages)
+    wider = fresh_library.settings.with_(passage_chars=fresh_library.settings.passage_chars * 4)
+    with pytest.raises(IndexMismatchError, match="passage_chars.*ingest --rebuild"):
+        Library(wider, embedder=fresh_library.embedder, seed_builtin=False)
+    rebuilt = Library(wider, embedder=fresh_library.embedder, seed_builtin=False, open_existing=False)
+    report = rebuilt.reindex()
+    assert report.added == ["Harbour Library Opens New Wing"] and report.embedded_sentences == 0
+    reopened = Library(wider, embedder=fresh_library.embedder, seed_builtin=False)
+    assert set(reopened.snapshot.articles) == set(fresh_library.snapshot.articles)
+    assert len(reopened.snapshot.passages) < before  # wider passages: fewer of them
+
+
 def test_readers_pick_up_a_generation_written_by_another_process(
         fresh_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reader = Library(fresh_library.settings, embedder=fresh_library.embedder, seed_builtin=False)
