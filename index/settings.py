@@ -61,6 +61,9 @@ class Settings:
     #: The short-answer score a sentence gets when no short answer can be extracted from it.
     answer_no_short_score: float = 0.88
     answer_rank_penalty: float = 0.02
+    #: For a question in another script than a candidate sentence (English over Chinese), this
+    #: times USE-multilingual's cosine is added to the sentence's score; 0 turns the model off.
+    crosslingual_weight: float = 2.0
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
     max_citations: int = 3
@@ -107,6 +110,7 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
                      "answer_short_weight", "answer_rank_penalty", "second_citation_margin",
+                     "crosslingual_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
                      "abstain_form_weight"):
             value = getattr(self, name)

@@ -3,12 +3,13 @@ pull out the short answer; abstain when the support is too weak. No language mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
 from index.text import detect_script, han_ratio, search_key, tokenize
 
+from .crosslingual import CrossLingualScorer
 from .extract import (
     QuestionType,
     ShortAnswer,
@@ -52,6 +53,7 @@ class Candidate:
     fit: float  # how well the sentence's content fits the question type (qa.extract.type_fit)
     short: ShortAnswer | None  # the short answer this sentence would give
     score: float
+    crosslingual: float = 0.0  # USE-multilingual cosine, for a question in another script only
 
     def citation(self, n: int) -> Citation:
         """This sentence as citation number `n` (exact offsets into its article's text)."""
@@ -137,6 +139,7 @@ class Answerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._article_keys: dict[str, str] = {}  # article id (content-derived) -> its search key
+        self.crosslingual = CrossLingualScorer() if settings.crosslingual_weight > 0 else None
 
     def _weights(self, query: str, scores: QueryScores) -> dict[str, float]:
         return {t: scores.facts.idf(t) for t in content_tokens(query)}
@@ -166,7 +169,23 @@ class Answerer:
                 score = (dense + s.answer_coverage_weight * coverage + s.answer_fit_weight * fit
                          + s.answer_short_weight * short_score - penalty)
                 found.append(Candidate(article, sentence, hit.rank, dense, coverage, fit, short, score))
+        found = self._add_crosslingual(query, found)
         found.sort(key=lambda c: c.score, reverse=True)
+        return found
+
+    def _add_crosslingual(self, query: str, found: list[Candidate]) -> list[Candidate]:
+        """Candidates in another script than the question get USE-multilingual's cosine added."""
+        if self.crosslingual is None:
+            return found
+        query_han = han_ratio(query) >= 0.3
+        other = [i for i, c in enumerate(found) if (han_ratio(c.sentence.text) >= 0.3) != query_han]
+        if not other:
+            return found
+        cosines = self.crosslingual.cosines(query, [found[i].sentence.text for i in other])
+        weight = self.settings.crosslingual_weight
+        for i, cosine in zip(other, cosines, strict=True):
+            found[i] = replace(found[i], score=found[i].score + weight * float(cosine),
+                               crosslingual=float(cosine))
         return found
 
     def _article_key(self, article: Article) -> str:
