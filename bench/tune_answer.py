@@ -121,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         args.rows.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
 
     grid = []
-    for coverage, focus, form, cross in itertools.product(
-            [0.0, 0.05, 0.1], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.05, 0.1, 0.15, 0.2], [0.04, 0.08, 0.12]):
-        weights = {"coverage": coverage, "short": settings.abstain_short_weight, "focus": focus,
-                   "form": form, "cross": cross}
-        for threshold in np.arange(0.70, 1.00, 0.002):
+    for coverage, short, focus, form in itertools.product(
+            [0.0, 0.05, 0.1], [0.0, 0.01, 0.02, 0.04], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.1, 0.2, 0.3]):
+        weights = {"coverage": coverage, "short": short, "focus": focus, "form": form,
+                   "cross": settings.abstain_cross_script_offset}
+        for threshold in np.arange(0.66, 1.00, 0.002):
             r = rates(rows, weights, float(threshold))
             if (r["builtin-dev false abstention"] <= args.max_false
                     and r["drcd-dev correct lost"] <= args.max_lost):

@@ -72,9 +72,9 @@ class Settings:
     #: - form_weight x (1 - type fit, for date and amount questions); across scripts (English
     #: question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
     #: Calibrated with bench/tune_answer.py on dev splits only.
-    abstain_threshold: float = 0.704
+    abstain_threshold: float = 0.74
     abstain_coverage_weight: float = 0.05
-    abstain_short_weight: float = 0.01
+    abstain_short_weight: float = 0.02
     abstain_focus_weight: float = 0.3
     abstain_form_weight: float = 0.2
     abstain_cross_script_offset: float = 0.08

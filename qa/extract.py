@@ -1377,6 +1377,11 @@ def type_fit(question: str, sentence: str) -> float:
             return 1.0
         if q.unit_class == "area" and any(re.search(r"亩|平方|公顷", span) for span in spans):
             return 1.0
+        if q.unit_class == "count" and not english:
+            dates = _date_spans(key, english)
+            if all(any(a < d_end and d_start < b for d_start, d_end in dates)
+                   or re.search(r"[元%‰亩年月日号]|平方|公顷|百分", key[a:b]) for a, b in _amount_spans(key)):
+                return 0.2  # only dates, money or shares: no count of people or things
         if not digits:  # only Chinese numerals (三線, 兩核): weak evidence of an amount
             return 0.3
         return 0.6 if (q.unit or q.unit_class) else 0.8

@@ -207,6 +207,15 @@ def test_type_fit_prefers_sentences_of_the_right_kind() -> None:
         assert 0.0 <= type_fit(asked, sentence) <= 1.0
 
 
+def test_a_count_question_is_not_fitted_by_a_date_or_money() -> None:
+    question = "有多少人參加了研討會？"
+    people = type_fit(question, "共有300餘人參加了研討會。")
+    bare = type_fit(question, "參加研討會的共2,790。")  # a bare number may still be the count
+    date = type_fit(question, "11月29日，研討會在青島舉行。")
+    money = type_fit(question, "研討會籌得資金26億元。")
+    assert people > bare > date and bare > money
+
+
 def test_to_question_script() -> None:
     assert to_question_script("26億元", "阎家山TOD项目总投资多少？") == "26亿元"
     assert to_question_script("26亿元", "閻家山TOD項目總投資多少？") == "26億元"
