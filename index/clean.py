@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 
 from .errors import InputError
 from .records import BlockKind, ParsedArticle, Sentence
-from .text import han_ratio, split_sentences
+from .text import han_ratio, is_han_text, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def _join(left: str, right: str) -> str:
     if _is_han(a) or _is_han(b) or a in _CJK_PUNCT or b in _CJK_PUNCT or a in "-—–/":
         return left + right
     context = left[-40:] + right[:40]
-    if not (a.isalpha() and b.isalpha()) and han_ratio(context) >= 0.3:
+    if not (a.isalpha() and b.isalpha()) and is_han_text(context):
         return left + right  # a number or symbol broken inside Chinese text: `15.` + `7畝`
     return f"{left} {right}"
 

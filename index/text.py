@@ -57,9 +57,18 @@ def han_ratio(text: str) -> float:
     return sum(1 for ch in letters if _HAN.match(ch)) / len(letters)
 
 
+#: Text with at least this share of Han letters counts as Chinese script.
+HAN_SCRIPT_RATIO = 0.3
+
+
+def is_han_text(text: str) -> bool:
+    """Whether a text is written mostly in Chinese characters (decides script agreement)."""
+    return han_ratio(text) >= HAN_SCRIPT_RATIO
+
+
 def detect_script(text: str) -> str:
     """`hant`, `hans` or `en` (anything mostly non-Han): picks the language of a reply."""
-    if han_ratio(text) < 0.3:
+    if not is_han_text(text):
         return "en"
     simplified = to_simplified(text)
     traditional = to_traditional(text)

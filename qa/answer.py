@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
-from index.text import detect_script, han_ratio, search_key, tokenize
+from index.text import detect_script, is_han_text, search_key, tokenize
 
 from .crosslingual import CrossLingualScorer
 from .extract import (
@@ -177,8 +177,8 @@ class Answerer:
         """Candidates in another script than the question get USE-multilingual's cosine added."""
         if self.crosslingual is None:
             return found
-        query_han = han_ratio(query) >= 0.3
-        other = [i for i, c in enumerate(found) if (han_ratio(c.sentence.text) >= 0.3) != query_han]
+        query_han = is_han_text(query)
+        other = [i for i, c in enumerate(found) if is_han_text(c.sentence.text) != query_han]
         if not other:
             return found
         cosines = self.crosslingual.cosines(query, [found[i].sentence.text for i in other])
@@ -205,7 +205,7 @@ class Answerer:
         form_missing = (1.0 - best.fit) if classify_question(query) in _FORMED else 0.0
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
-        same_script = (han_ratio(query) >= 0.3) == (han_ratio(best.sentence.text) >= 0.3)
+        same_script = is_han_text(query) == is_han_text(best.sentence.text)
         return Support(best.dense, best.coverage, short_score, focus_missing, form_missing, same_script)
 
     def decide(self, question: str, query: str, candidates: list[Candidate],

