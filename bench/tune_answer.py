@@ -99,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drcd-every", type=int, default=4, help="use every n-th DRCD dev question")
     parser.add_argument("--max-false", type=float, default=0.034,
                         help="largest false-abstention rate allowed on the built-in dev set")
-    parser.add_argument("--max-lost", type=float, default=0.01,
-                        help="largest share of DRCD dev answers that abstention may throw away")
+    parser.add_argument("--max-lost", type=float, default=0.004,
+                        help="largest share of DRCD dev answers that abstention may throw away (DRCD's "
+                             "top cited sentence holds the answer ~85.7%% of the time before abstention; "
+                             "the floor is 85%%)")
     parser.add_argument("--rows", type=Path, default=Path("/tmp/tune_answer.jsonl"),
                         help="where the collected signals are written")
     parser.add_argument("--reuse", action="store_true", help="sweep the rows collected by an earlier run")
