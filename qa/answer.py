@@ -174,19 +174,18 @@ class Answerer:
         return found
 
     def _add_crosslingual(self, query: str, found: list[Candidate]) -> list[Candidate]:
-        """Candidates in another script than the question get USE-multilingual's cosine added."""
+        """When some candidates are in another script than the question, every candidate gets
+        USE-multilingual's cosine added (all of them, so that a same-script sentence of a mixed
+        library competes on equal terms)."""
         if self.crosslingual is None:
             return found
         query_han = is_han_text(query)
-        other = [i for i, c in enumerate(found) if is_han_text(c.sentence.text) != query_han]
-        if not other:
+        if all(is_han_text(c.sentence.text) == query_han for c in found):
             return found
-        cosines = self.crosslingual.cosines(query, [found[i].sentence.text for i in other])
+        cosines = self.crosslingual.cosines(query, [c.sentence.text for c in found])
         weight = self.settings.crosslingual_weight
-        for i, cosine in zip(other, cosines, strict=True):
-            found[i] = replace(found[i], score=found[i].score + weight * float(cosine),
-                               crosslingual=float(cosine))
-        return found
+        return [replace(c, score=c.score + weight * float(cosine), crosslingual=float(cosine))
+                for c, cosine in zip(found, cosines, strict=True)]
 
     def _article_key(self, article: Article) -> str:
         key = self._article_keys.get(article.id)

@@ -89,3 +89,17 @@ def test_dev_split_quality_floor(engine) -> None:
     assert held / answered >= 0.87
     assert abstained_wrong / answered <= 0.05
     assert abstained_right / unanswerable >= 0.35
+
+
+def test_use_multilingual_scores_only_questions_in_another_script(engine) -> None:
+    snapshot = engine.library.snapshot
+
+    def candidates(question: str):
+        scores = engine.retriever.score(question, snapshot=snapshot)
+        hits = engine.retriever.rank(scores, engine.settings.answer_passages, snapshot)
+        return engine.answerer.candidates(question, hits, scores, snapshot)
+
+    assert all(c.crosslingual == 0.0 for c in candidates("閻家山TOD項目總投資多少？"))
+    english = candidates("What is the total investment of the Yanjiashan TOD project?")
+    assert english and all(c.crosslingual != 0.0 for c in english)
+    assert "26億元" in english[0].sentence.text

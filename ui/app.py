@@ -174,12 +174,16 @@ def launch_kwargs() -> dict[str, Any]:
     return {"theme": theme(), "css": CSS, "footer_links": [], "show_error": True}
 
 
-def warm_up(engine: ArticleQA, question: str = "閻家山TOD項目總投資多少？") -> None:
-    """Answer one question so the first real one is fast (models and caches load here)."""
-    try:
-        engine.ask(question)
-    except ArticleQAError as exc:  # an empty index cannot answer; that is fine here
-        log.info("warm-up skipped: %s", exc)
+def warm_up(engine: ArticleQA, questions: tuple[str, ...] = (
+        "閻家山TOD項目總投資多少？", "What do the articles say?")) -> None:
+    """Answer a Chinese and an English question so the first real ones are fast (the models,
+    jieba, OpenCC and, for a question in another script than the text, USE-multilingual load here)."""
+    for question in questions:
+        try:
+            engine.ask(question)
+        except ArticleQAError as exc:  # an empty index cannot answer; that is fine here
+            log.info("warm-up skipped: %s", exc)
+            return
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
