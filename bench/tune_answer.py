@@ -17,6 +17,7 @@ import argparse
 import itertools
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from eval.metrics import contains_answer
 from eval.run import benchmark_corpus
 from index import Settings
 from qa import ArticleQA
+from qa.answer import Support
 from qa.followup import Turn, resolve_followup
 
 
@@ -62,29 +64,30 @@ def collect(engine: ArticleQA, items: list[GoldItem], label: str,
         support = engine.answerer.support(query, best, scores)
         rows.append({"set": label, "id": item.id, "answerable": answerable,
                      "correct": bool(answerable and contains_answer(best.sentence.text, list(item.answers))),
-                     "dense": support.dense, "coverage": support.coverage, "short": support.short_score,
-                     "focus_missing": support.focus_missing, "form_missing": support.form_missing,
-                     "same_script": support.same_script})
+                     "support": asdict(support)})
     return rows
 
 
-def confidences(rows: list[dict], weights: dict[str, float]) -> np.ndarray:
-    """The answerer's confidence rule (qa.answer.Support.confidence) over collected rows."""
-    return np.array([
-        r["dense"] + weights["cross"] if not r["same_script"] else
-        r["dense"] + weights["coverage"] * r["coverage"] + weights["short"] * r["short"]
-        - weights["focus"] * r["focus_missing"] - weights["form"] * r["form_missing"]
-        for r in rows])
+def weights_of(settings: Settings) -> dict[str, float]:
+    """The abstention weights of a settings object, by short name."""
+    return {"coverage": settings.abstain_coverage_weight, "short": settings.abstain_short_weight,
+            "focus": settings.abstain_focus_weight, "form": settings.abstain_form_weight,
+            "cross": settings.abstain_cross_script_offset}
 
 
-def rates(rows: list[dict], weights: dict[str, float], threshold: float) -> dict[str, float]:
+def confidences(rows: list[dict], settings: Settings) -> np.ndarray:
+    """Each row's confidence under the answerer's own rule (qa.answer.Support.confidence)."""
+    return np.array([Support(**r["support"]).confidence(settings) for r in rows])
+
+
+def rates(rows: list[dict], confidence: np.ndarray, threshold: float) -> dict[str, float]:
     """Abstention recall and false-abstention rates per set for one rule."""
     out: dict[str, float] = {}
     for name in ("builtin-dev", "drcd-dev", "drcd-dev-hidden"):
-        sel = [r for r in rows if r["set"] == name]
-        abstain = confidences(sel, weights) < threshold
-        answerable = np.array([r["answerable"] for r in sel])
-        correct = np.array([r["correct"] for r in sel])
+        selected = np.array([r["set"] == name for r in rows])
+        abstain = confidence[selected] < threshold
+        answerable = np.array([r["answerable"] for r in rows if r["set"] == name])
+        correct = np.array([r["correct"] for r in rows if r["set"] == name])
         if (~answerable).any():
             out[f"{name} abstention recall"] = round(float(abstain[~answerable].mean()), 4)
         if answerable.any():
@@ -125,22 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     grid = []
     for coverage, short, focus, form in itertools.product(
             [0.0, 0.05, 0.1], [0.0, 0.01, 0.02, 0.04], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.1, 0.2, 0.3]):
-        weights = {"coverage": coverage, "short": short, "focus": focus, "form": form,
-                   "cross": settings.abstain_cross_script_offset}
+        trial = settings.with_(abstain_coverage_weight=coverage, abstain_short_weight=short,
+                               abstain_focus_weight=focus, abstain_form_weight=form)
+        confidence = confidences(rows, trial)  # once per rule; the thresholds only compare
         for threshold in np.arange(0.66, 1.00, 0.002):
-            r = rates(rows, weights, float(threshold))
+            r = rates(rows, confidence, float(threshold))
             if (r["builtin-dev false abstention"] <= args.max_false
                     and r["drcd-dev correct lost"] <= args.max_lost):
                 score = 2 * r["builtin-dev abstention recall"] + r["drcd-dev-hidden abstention recall"]
-                grid.append((score, -r["builtin-dev false abstention"], weights,
+                grid.append((score, -r["builtin-dev false abstention"], weights_of(trial),
                              round(float(threshold), 3), r))
     grid.sort(key=lambda g: (g[0], g[1]), reverse=True)
     for g in grid[:10]:
         print(json.dumps({"weights": g[2], "threshold": g[3], **g[4]}))
-    current = {"coverage": settings.abstain_coverage_weight, "short": settings.abstain_short_weight,
-               "focus": settings.abstain_focus_weight, "form": settings.abstain_form_weight,
-               "cross": settings.abstain_cross_script_offset}
-    now = rates(rows, current, settings.abstain_threshold)
+    current = weights_of(settings)
+    now = rates(rows, confidences(rows, settings), settings.abstain_threshold)
     print("current settings:",
           json.dumps({"weights": current, "threshold": settings.abstain_threshold, **now}))
     if args.out:

@@ -282,6 +282,7 @@ def benchmark_corpus(bench: Benchmark, settings: Settings, embedder: Embedder | 
     """
     index_dir = settings.home / "indexes" / f"bench-{bench.name}"
     bench_settings = settings.with_(index_dir=index_dir)
+    embedder = embedder or Embedder(settings)  # loaded once, even when the cache must be rebuilt
     rebuild = False
     try:
         library = Library(bench_settings, embedder=embedder, seed_builtin=False)

@@ -9,7 +9,7 @@ from index import Article, BlockKind, Sentence, Settings
 from index.store import IndexSnapshot
 from index.text import detect_script, is_han_text, search_key, tokenize
 
-from .crosslingual import CrossLingualScorer
+from .crosslingual import shared_scorer
 from .extract import (
     QuestionType,
     ShortAnswer,
@@ -139,7 +139,7 @@ class Answerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._article_keys: dict[str, str] = {}  # article id (content-derived) -> its search key
-        self.crosslingual = CrossLingualScorer() if settings.crosslingual_weight > 0 else None
+        self.crosslingual = shared_scorer() if settings.crosslingual_weight > 0 else None
 
     def _weights(self, query: str, scores: QueryScores) -> dict[str, float]:
         return {t: scores.facts.idf(t) for t in content_tokens(query)}

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,3 +55,10 @@ class CrossLingualScorer:
             vectors = np.stack([self._cache[s] for s in sentences])
             query = np.asarray(encoder.encode([question])[0], dtype=np.float32)
         return vectors @ query
+
+
+@lru_cache(maxsize=1)
+def shared_scorer() -> CrossLingualScorer:
+    """The process's one scorer: the model loads once and every engine shares its sentence cache
+    (`articleqa eval --compare` builds one engine per configuration)."""
+    return CrossLingualScorer()
