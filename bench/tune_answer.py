@@ -1,7 +1,7 @@
 """Tune the abstention rule on dev splits: which support signals count, and the threshold.
 
 Collects, per question, the chosen sentence's support signals (cosine, coverage, focus words its
-article never uses, missing answer form) on three dev sets:
+article never uses, how far the short answer falls short of the asked form) on three dev sets:
 - the built-in dev gold set, with its hand-written unanswerable questions;
 - a DRCD dev sample as asked (answerable: abstaining on a sentence that holds the answer is a loss);
 - the same DRCD questions with their gold paragraph removed from the candidates and every sentence
@@ -64,6 +64,7 @@ def collect(engine: ArticleQA, items: list[GoldItem], label: str,
         support = engine.answerer.support(query, best, scores)
         rows.append({"set": label, "id": item.id, "answerable": answerable,
                      "correct": bool(answerable and contains_answer(best.sentence.text, list(item.answers))),
+                     "question": query, "fit": best.fit,
                      "support": asdict(support)})
     return rows
 
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
 
     grid = []
     for coverage, short, focus, form in itertools.product(
-            [0.0, 0.05, 0.1], [0.0, 0.01, 0.02, 0.04], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.1, 0.2, 0.3]):
+            [0.0, 0.05, 0.1], [0.0, 0.01, 0.02, 0.04], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+            [0.0, 0.1, 0.2, 0.3, 0.4, 0.6]):
         trial = settings.with_(abstain_coverage_weight=coverage, abstain_short_weight=short,
                                abstain_focus_weight=focus, abstain_form_weight=form)
         confidence = confidences(rows, trial)  # once per rule; the thresholds only compare

@@ -11,9 +11,8 @@ from index.text import detect_script, is_han_text, search_key, tokenize
 
 from .crosslingual import shared_scorer
 from .extract import (
-    QuestionType,
     ShortAnswer,
-    classify_question,
+    answer_form_missing,
     extract_short_answer,
     question_focus,
     to_question_script,
@@ -35,10 +34,6 @@ _STOP_TOKENS = frozenset(
     "what which who whom when where why how is are was were the a an of in on at "
     "to for by with does do did".split()
 )
-
-
-#: Question types whose answer has a form a sentence visibly holds or lacks (a date, an amount).
-_FORMED = frozenset({QuestionType.DATE, QuestionType.AMOUNT})
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class Support:
     coverage: float
     short_score: float
     focus_missing: float  # IDF-weighted share of the question's focus words its article never uses
-    form_missing: float  # 1 - type fit for questions whose answer has a form (a date, an amount)
+    form_missing: float  # how far the answer falls short of the asked form (qa.extract.answer_form_missing)
     same_script: bool
 
     def confidence(self, settings: Settings) -> float:
@@ -201,7 +196,7 @@ class Answerer:
         total = sum(focus.values())
         article_key = self._article_key(best.article)
         focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
-        form_missing = (1.0 - best.fit) if classify_question(query) in _FORMED else 0.0
+        form_missing = answer_form_missing(query, best.sentence.text, best.short)
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
         same_script = is_han_text(query) == is_han_text(best.sentence.text)

@@ -1410,6 +1410,52 @@ def type_fit(question: str, sentence: str) -> float:
     return 0.5
 
 
+#: Question types whose answer has a form a span visibly holds or lacks (a date, an amount).
+_FORMED_TYPES = frozenset({QuestionType.DATE, QuestionType.AMOUNT})
+_YEAR_RE = re.compile(r"\d{3,4}|年|世纪|century|\d0s")  # 1857, 庚申年, 元年, 1990s
+
+
+def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None) -> float:
+    """How far the answer falls short of the form the question asks for, in [0, 1]: 0 when the
+    short answer is a date for `何時`, a year for `哪一年`, a number in the asked unit for
+    `多少名員工`; 1 when it is not (`11月` for `有多少人`, `11月29日` for `哪一年`). Other
+    questions get 0; without a short answer, the sentence's type fit decides.
+
+    Why: a sentence on the right topic that cannot give an answer of the asked form is the commonest
+    near-miss of an unanswerable question; the abstention rule reads this.
+    """
+    q = _analyse(question)
+    formed = q.qtype in _FORMED_TYPES or (q.qtype is QuestionType.OTHER and q.unit_class is not None)
+    if not formed:
+        return 0.0
+    if short is None:
+        return 1.0 - type_fit(question, sentence)
+    s = _sentence(sentence)
+    key = _key(short.text)
+    start = s.key.find(key)
+    if start < 0:
+        return 1.0 - type_fit(question, sentence)
+    end = start + len(key)
+    tokens = tuple(t for t in s.tokens if t.start < end and t.end > start)
+    has_digit = any(ch.isdigit() for ch in key)
+    form, unit = _form_fit(q, s, start, end, tokens, has_digit)
+    if q.qtype is QuestionType.DATE:
+        asks_year = q.head == "年" or re.search(r"\b(?:what|which) year\b", q.key)
+        if asks_year and not _YEAR_RE.search(key):
+            return 1.0  # `11月29日` does not say which year
+        return 0.0 if form >= 1.0 else (0.4 if form > 0 else 1.0)
+    is_date = (_EN_DATE_RE if s.english else _DATE_RE).fullmatch(key)
+    if is_date and not re.search(r"年|月|天|日|周|year|month|day|week", q.unit or ""):
+        return 1.0  # a date is no head count and no sum of money
+    if q.unit_class == "percent" and re.search(r"\d+/\d+|分之|一半|半数|\d成|[一二三四五六七八九]成", key):
+        unit = 1.0  # a share written as a fraction (1/3, 三分之一) or in tenths (七成)
+    if form >= 1.0 and unit >= 0:
+        return 0.0
+    if form > 0 and unit >= 0 and _amount_spans(key):
+        return 0.4  # holds an amount among other words
+    return 1.0
+
+
 def extract_short_answer(question: str, sentence: str) -> ShortAnswer | None:
     """The crisp answer span of `sentence` for `question`, or None when nothing crisp fits.
 

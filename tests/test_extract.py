@@ -10,6 +10,7 @@ from eval.metrics import char_f1
 from qa.extract import (
     QuestionType,
     ShortAnswer,
+    answer_form_missing,
     classify_question,
     expected_unit,
     extract_short_answer,
@@ -242,3 +243,34 @@ def test_drcd_dev_quality_floor() -> None:
     # Measured 0.56 (short) vs 0.24 (sentence) on these 500 questions.
     assert short_f1 >= 0.52
     assert short_f1 >= sentence_f1 + 0.25
+
+
+# --- does the answer have the asked form (abstention signal) -----------------------------------
+
+MEETING = "11月29日，研討會在青島市順利舉行，共有300名代表參加。"
+BRANCH = "自2002年5月28日正式落戶青島以來，青島分行扎根山東半島。"
+
+
+def _short(question: str, sentence: str, text: str) -> ShortAnswer:
+    start = sentence.index(text)
+    return ShortAnswer(text, start, start + len(text), classify_question(question), 1.0)
+
+
+@pytest.mark.parametrize(("question", "sentence", "short", "missing"), [
+    ("研討會在哪一天舉行？", MEETING, "11月29日", 0.0),  # a date for a date question
+    ("有多少名代表參加了研討會？", MEETING, "300名", 0.0),  # a head count in the asked unit
+    ("有多少人參加了研討會？", MEETING, "11月", 1.0),  # a date is no head count
+    ("研討會是哪一年舉行的？", MEETING, "11月29日", 1.0),  # no year in it
+    ("青島分行是哪一年落戶青島的？", BRANCH, "2002年", 0.0),
+    ("青島分行有多少名員工？", BRANCH, "扎根山東半島", 1.0),  # not a number at all
+    ("研討會在什麼地方舉行？", MEETING, "青島市", 0.0),  # no formed answer asked: nothing missing
+    ("What year did the museum open?", MUSEUM, "March 3, 2015", 0.0),
+    ("How many visitors came on the first day?", MUSEUM, "March 3", 1.0),
+])
+def test_answer_form_missing(question: str, sentence: str, short: str, missing: float) -> None:
+    assert answer_form_missing(question, sentence, _short(question, sentence, short)) == missing
+
+
+def test_answer_form_missing_without_a_short_answer_falls_back_to_type_fit() -> None:
+    assert answer_form_missing("研討會在哪一天舉行？", "研討會順利舉行。", None) > 0.5
+    assert answer_form_missing("研討會在哪一天舉行？", MEETING, None) == 0.0
