@@ -64,6 +64,10 @@ class Settings:
     #: For a question in another script than a candidate sentence (English over Chinese), this
     #: times USE-multilingual's cosine is added to the sentence's score; 0 turns the model off.
     crosslingual_weight: float = 2.0
+    #: For such a question, USE's cosine with each of the `crosslingual_rerank_depth` best passages
+    #: in the other script, times this weight, is added to their retrieval score; 0 turns it off.
+    crosslingual_passage_weight: float = 0.25
+    crosslingual_rerank_depth: int = 20
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
     max_citations: int = 3
@@ -102,7 +106,7 @@ class Settings:
         positive = (
             "rrf_k",
             "answer_passages",
-            "max_citations",
+            "max_citations", "crosslingual_rerank_depth",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",
         )
@@ -112,7 +116,7 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
                      "answer_short_weight", "answer_rank_penalty", "second_citation_margin",
-                     "crosslingual_weight",
+                     "crosslingual_weight", "crosslingual_passage_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
                      "abstain_form_weight"):
             value = getattr(self, name)

@@ -13,6 +13,7 @@ from index.errors import EmptyQueryError, InputError
 from index.store import IndexSnapshot
 from index.text import HAN_SCRIPT_RATIO, han_ratio, is_han_text, tokenize
 
+from .crosslingual import shared_scorer
 from .fusion import FusionMode, rrf, weighted
 from .records import Hit
 
@@ -92,6 +93,7 @@ class Retriever:
         self.settings = settings or library.settings
         self.mode = FusionMode.parse(self.settings.retrieval_mode)
         self._facts: tuple[IndexSnapshot, SnapshotFacts] | None = None
+        self.crosslingual = shared_scorer() if self.settings.crosslingual_passage_weight > 0 else None
 
     def snapshot_facts(self, snapshot: IndexSnapshot) -> SnapshotFacts:
         cached = self._facts
@@ -126,7 +128,26 @@ class Retriever:
         passage_is_han = facts.passage_han >= HAN_SCRIPT_RATIO
         lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
         fused = self._fuse(dense, lexical, lexical_weight)
+        if not query_is_han and passage_is_han.any():
+            fused = self._add_crosslingual(query, fused, passage_is_han, snapshot)
         return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts)
+
+    def _add_crosslingual(self, query: str, fused: np.ndarray, passage_is_han: np.ndarray,
+                          snapshot: IndexSnapshot) -> np.ndarray:
+        """For a question in another script than the text (English over Chinese), USE-multilingual's
+        cosine with each of the best passages is added to their score: e5's cross-lingual passage
+        cosines leave the right passage at rank 6-7 where USE, trained for this, lifts it."""
+        if self.crosslingual is None:
+            return fused
+        depth = min(self.settings.crosslingual_rerank_depth, len(fused))
+        top = np.argpartition(-fused, depth - 1)[:depth]
+        top = top[passage_is_han[top]]  # same-script passages keep their score
+        if not len(top):
+            return fused
+        cosines = self.crosslingual.cosines(query, [snapshot.passages[int(i)].text for i in top])
+        fused = fused.copy()
+        fused[top] += self.settings.crosslingual_passage_weight * cosines
+        return fused
 
     def _fuse(self, dense: np.ndarray, lexical: np.ndarray, lexical_weight: np.ndarray) -> np.ndarray:
         if self.mode is FusionMode.DENSE:

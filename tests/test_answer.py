@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval.gold import load_gold
@@ -11,6 +12,7 @@ from eval.metrics import contains_answer
 from index.ingest import article_from_text
 from qa.answer import ABSTAIN_TEXT, clause_context
 from qa.extract import question_focus
+from qa.retrieve import Retriever
 
 DEV = Path(__file__).resolve().parents[1] / "eval" / "gold" / "builtin-dev.jsonl"
 
@@ -103,3 +105,15 @@ def test_use_multilingual_scores_only_questions_in_another_script(engine) -> Non
     english = candidates("What is the total investment of the Yanjiashan TOD project?")
     assert english and all(c.crosslingual != 0.0 for c in english)
     assert "26億元" in english[0].sentence.text
+
+
+def test_use_multilingual_reranks_passages_for_questions_in_another_script(engine) -> None:
+    """e5 alone leaves the passage answering this English question at rank 6; USE lifts it."""
+    question = "Shibei aims to make the new materials industry a gathering place of which three things?"
+    evidence = "創新要素集散地"
+    plain = Retriever(engine.library, engine.settings.with_(crosslingual_passage_weight=0.0))
+    ranked = [h.passage.text for h in engine.retriever.search(question, 5)]
+    assert any(evidence in text for text in ranked)
+    assert not any(evidence in h.passage.text for h in plain.search(question, 5))
+    chinese = "閻家山TOD項目總投資多少？"  # same script as the text: USE plays no part
+    assert np.array_equal(engine.retriever.score(chinese).fused, plain.score(chinese).fused)
