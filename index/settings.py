@@ -61,6 +61,8 @@ class Settings:
     #: The short-answer score a sentence gets when no short answer can be extracted from it.
     answer_no_short_score: float = 0.88
     answer_rank_penalty: float = 0.02
+    #: Added to a byline's score when the question asks who wrote or published the report.
+    answer_byline_bonus: float = 0.3
     #: For a question in another script than a candidate sentence (English over Chinese), this
     #: times USE-multilingual's cosine is added to the sentence's score; 0 turns the model off.
     crosslingual_weight: float = 2.0
@@ -115,7 +117,8 @@ class Settings:
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
-                     "answer_short_weight", "answer_rank_penalty", "second_citation_margin",
+                     "answer_short_weight", "answer_rank_penalty", "answer_byline_bonus",
+                     "second_citation_margin",
                      "crosslingual_weight", "crosslingual_passage_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
                      "abstain_form_weight"):

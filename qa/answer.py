@@ -3,6 +3,7 @@ pull out the short answer; abstain when the support is too weak. No language mod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from index import Article, BlockKind, Sentence, Settings
@@ -107,6 +108,22 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
     return found / total
 
 
+#: A question about who wrote, edited or published a report: its byline answers it.
+_ABOUT_BYLINE = re.compile(
+    r"记者|作者|署名|撰稿|撰文|执笔|责编|编辑|美编|审读|通讯员|摄影|媒体|报社|"
+    r"\b(?:reporter|author|byline|editor|wrote|written|photographer)s?\b"
+)
+
+
+def asks_about_byline(question: str) -> bool:
+    """Whether a question asks who wrote, edited or published the report (`署名了哪些媒體？`).
+
+    Why: bylines (`觀海新聞/青島晚報 記者于波`) share few words with such questions, so neither the
+    dense nor the lexical score finds them; the answerer favours them for these questions only.
+    """
+    return bool(_ABOUT_BYLINE.search(search_key(question)))
+
+
 #: A sentence that ends like this runs on into the next one (`餘額807億元；各項存款…`).
 _RUNS_ON = ("；", ";", "：", ":")
 
@@ -128,6 +145,19 @@ def clause_context(article: Article, index: int, limit: int = 4) -> str:
     return "".join(article.sentences[i].text for i in range(first, index))
 
 
+def section_heading(article: Article, index: int) -> str:
+    """The heading of the section sentence `index` stands in, or '' (none before it).
+
+    Why: a section's heading says what its sentences are about; `開展專精特新中小企業特色服務活動`
+    heads the sentence answering `專精特新中小企業特色服務活動是從什麼時候開始的？`, which never
+    repeats those words itself.
+    """
+    for i in range(index - 1, -1, -1):
+        if article.sentences[i].kind is BlockKind.HEADING:
+            return article.sentences[i].text
+    return ""
+
+
 class Answerer:
     """Ranks the sentences of the retrieved passages and turns the best into a cited answer."""
 
@@ -144,6 +174,7 @@ class Answerer:
         """Sentences of the top passages, each scored once, best first."""
         s = self.settings
         weights = self._weights(query, scores)
+        byline_bonus = s.answer_byline_bonus if asks_about_byline(query) else 0.0
         seen: set[str] = set()
         found: list[Candidate] = []
         for hit in hits[: s.answer_passages]:
@@ -163,6 +194,8 @@ class Answerer:
                 short_score = short.score if short is not None else s.answer_no_short_score
                 score = (dense + s.answer_coverage_weight * coverage + s.answer_fit_weight * fit
                          + s.answer_short_weight * short_score - penalty)
+                if sentence.kind is BlockKind.BYLINE:
+                    score += byline_bonus
                 found.append(Candidate(article, sentence, hit.rank, dense, coverage, fit, short, score))
         found = self._add_crosslingual(query, found)
         found.sort(key=lambda c: c.score, reverse=True)
@@ -192,7 +225,14 @@ class Answerer:
 
     def support(self, query: str, best: Candidate, scores: QueryScores) -> Support:
         """The abstention signals for the chosen sentence."""
+        # The section heading counts as context here: what the section is about supports an answer
+        # from it. (Not in ranking: it is the same for every sentence of the section.)
+        context = section_heading(best.article, best.sentence.index) + clause_context(
+            best.article, best.sentence.index)
+        coverage = weighted_coverage(self._weights(query, scores), context + best.sentence.text)
         focus = {t: scores.facts.idf(t) for t in question_focus(query)}
+        if best.sentence.kind is BlockKind.BYLINE:  # `署名`, `媒體` ask for the byline, as `誰` would
+            focus = {t: w for t, w in focus.items() if not _ABOUT_BYLINE.search(t)}
         total = sum(focus.values())
         article_key = self._article_key(best.article)
         focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
@@ -200,7 +240,7 @@ class Answerer:
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
         same_script = is_han_text(query) == is_han_text(best.sentence.text)
-        return Support(best.dense, best.coverage, short_score, focus_missing, form_missing, same_script)
+        return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script)
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

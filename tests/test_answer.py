@@ -9,8 +9,9 @@ import pytest
 
 from eval.gold import load_gold
 from eval.metrics import contains_answer
+from index import Article, BlockKind, Sentence
 from index.ingest import article_from_text
-from qa.answer import ABSTAIN_TEXT, clause_context
+from qa.answer import ABSTAIN_TEXT, asks_about_byline, clause_context, section_heading
 from qa.extract import question_focus
 from qa.retrieve import Retriever
 
@@ -52,7 +53,42 @@ def test_clause_context_reaches_back_to_the_last_full_stop() -> None:
     assert clause_context(article, after) == ""
 
 
+def test_section_heading_is_the_nearest_heading_before_a_sentence() -> None:
+    texts = [("導語。", BlockKind.BODY), ("開展特色服務活動", BlockKind.HEADING),
+             ("下半年以來，分行舉辦多場交流會。", BlockKind.BODY), ("累計參與企業70餘家。", BlockKind.BODY)]
+    sentences, position = [], 0
+    for i, (text, kind) in enumerate(texts):
+        sentences.append(Sentence(i, position, position + len(text), text, kind))
+        position += len(text) + 1
+    article = Article("a", "t", "\n".join(t for t, _ in texts), "test", "h", tuple(sentences))
+    assert section_heading(article, 0) == ""
+    assert section_heading(article, 2) == section_heading(article, 3) == "開展特色服務活動"
+
+
+@pytest.mark.parametrize(("question", "about"), [
+    ("雁山科技生態城的報道署名了哪些媒體？", True),
+    ("这篇报道的记者是谁？", True),
+    ("Who is the author of the report?", True),
+    ("閻家山TOD項目總投資多少？", False),
+    ("Which authority approved the project?", False),  # `author` as a word only
+])
+def test_asks_about_byline(question: str, about: bool) -> None:
+    assert asks_about_byline(question) is about
+
+
 # --- behaviour on the built-in corpus ------------------------------------------------------------
+
+def test_a_question_about_who_published_the_report_cites_its_byline(engine) -> None:
+    answer = engine.ask("雁山科技生態城的報道署名了哪些媒體？")
+    assert not answer.abstained
+    assert "觀海新聞/青島晚報/掌上青島" in answer.citations[0].text
+
+
+def test_a_sections_heading_supports_the_answer_under_it(engine) -> None:
+    answer = engine.ask("專精特新中小企業特色服務活動是從什麼時候開始的？")
+    assert not answer.abstained
+    assert "2023年下半年" in answer.answer
+
 
 @pytest.mark.parametrize(("question", "script"), [
     ("煙台二級分行是哪一年成立的？", "hant"),  # the branch is named, no year is given for it
