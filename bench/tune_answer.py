@@ -64,7 +64,7 @@ def collect(engine: ArticleQA, items: list[GoldItem], label: str,
         support = engine.answerer.support(query, best, scores)
         rows.append({"set": label, "id": item.id, "answerable": answerable,
                      "correct": bool(answerable and contains_answer(best.sentence.text, list(item.answers))),
-                     "question": query, "fit": best.fit,
+                     "question": query,
                      "support": asdict(support)})
     return rows
 

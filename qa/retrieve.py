@@ -128,7 +128,7 @@ class Retriever:
         passage_is_han = facts.passage_han >= HAN_SCRIPT_RATIO
         lexical_weight = (passage_is_han == query_is_han).astype(np.float64)
         fused = self._fuse(dense, lexical, lexical_weight)
-        if not query_is_han and passage_is_han.any():
+        if self.mode is not FusionMode.LEXICAL and not query_is_han and passage_is_han.any():
             fused = self._add_crosslingual(query, fused, passage_is_han, snapshot)
         return QueryScores(dense, lexical, lexical_weight, sentence_cos, fused, facts)
 
@@ -136,7 +136,8 @@ class Retriever:
                           snapshot: IndexSnapshot) -> np.ndarray:
         """For a question in another script than the text (English over Chinese), USE-multilingual's
         cosine with each of the best passages is added to their score: e5's cross-lingual passage
-        cosines leave the right passage at rank 6-7 where USE, trained for this, lifts it."""
+        cosines leave the right passage at rank 6-7 where USE, trained for this, lifts it.
+        Dense and hybrid modes only: the lexical mode stays BM25 alone."""
         if self.crosslingual is None:
             return fused
         depth = min(self.settings.crosslingual_rerank_depth, len(fused))
