@@ -5,7 +5,8 @@ only about half the time. Google's USE-multilingual v3 (`fast-universal-sentence
 numpy, Apache-2.0, shipped on PyPI) was trained for cross-lingual retrieval; added to the
 answerer's sentence score it lifts that share markedly (bench/crosslingual.py measures it).
 It is slow per sentence (~30 ms), so it runs only for cross-script questions, only on the
-candidate sentences, and remembers every sentence vector it has computed.
+candidate sentences and best passages, and remembers every vector it has computed (the question's
+too: retrieval and the answerer both ask for it).
 """
 
 from __future__ import annotations
@@ -38,23 +39,27 @@ class CrossLingualScorer:
             self._model = USE()
         return self._model
 
+    def __len__(self) -> int:
+        """How many text vectors are cached."""
+        return len(self._cache)
+
     def cosines(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """Cosine of the question with each sentence (vectors are unit length)."""
         if not sentences:
             return np.zeros(0, dtype=np.float32)
+        texts = [question, *sentences]  # one encoder for both sides: the question is cached too
         with self._lock:  # the numpy model is not documented as thread-safe; calls are short
             encoder = self._encoder()
-            missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if missing:
                 for text, vector in zip(missing, encoder.encode(missing), strict=True):
                     self._cache[text] = np.asarray(vector, dtype=np.float32)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-            for text in sentences:
+            for text in texts:
                 self._cache.move_to_end(text)
-            vectors = np.stack([self._cache[s] for s in sentences])
-            query = np.asarray(encoder.encode([question])[0], dtype=np.float32)
-        return vectors @ query
+            vectors = np.stack([self._cache[t] for t in texts])
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vectors[1:] @ vectors[0]
 
 
 @lru_cache(maxsize=1)
