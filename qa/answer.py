@@ -227,9 +227,10 @@ class Answerer:
         """The abstention signals for the chosen sentence."""
         # The section heading counts as context here: what the section is about supports an answer
         # from it. (Not in ranking: it is the same for every sentence of the section.)
-        context = section_heading(best.article, best.sentence.index) + clause_context(
-            best.article, best.sentence.index)
-        coverage = weighted_coverage(self._weights(query, scores), context + best.sentence.text)
+        heading = section_heading(best.article, best.sentence.index)
+        coverage = best.coverage if not heading else weighted_coverage(
+            self._weights(query, scores),
+            heading + clause_context(best.article, best.sentence.index) + best.sentence.text)
         focus = {t: scores.facts.idf(t) for t in question_focus(query)}
         if best.sentence.kind is BlockKind.BYLINE:  # `署名`, `媒體` ask for the byline, as `誰` would
             focus = {t: w for t, w in focus.items() if not _ABOUT_BYLINE.search(t)}

@@ -1428,14 +1428,11 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
     formed = q.qtype in _FORMED_TYPES or (q.qtype is QuestionType.OTHER and q.unit_class is not None)
     if not formed:
         return 0.0
-    if short is None:
+    if short is None or sentence[short.start:short.end] != short.text:
         return 1.0 - type_fit(question, sentence)
     s = _sentence(sentence)
-    key = _key(short.text)
-    start = s.key.find(key)
-    if start < 0:
-        return 1.0 - type_fit(question, sentence)
-    end = start + len(key)
+    start, end = short.start, short.end  # key offsets are text offsets (see _key)
+    key = s.key[start:end]
     tokens = tuple(t for t in s.tokens if t.start < end and t.end > start)
     has_digit = any(ch.isdigit() for ch in key)
     form, unit = _form_fit(q, s, start, end, tokens, has_digit)
