@@ -106,9 +106,9 @@ def _is_latin(text: str) -> bool:
 # Units a Chinese number may carry, Simplified (the key is Simplified). Longest first.
 _UNIT_WORDS = sorted(
     """亿元 万元 千元 百万元 亿美元 万美元 美元 港元 港币 新台币 台币 日元 日圆 欧元 英镑 人民币 元 块
-    个百分点 百分点 % ‰ 倍 成 亩 公顷 平方公里 平方千米 平方米 平方公尺 平方英里 立方米 公里 千米 米 公尺 公分
-    厘米 毫米 英里 英尺 海里 吨 公吨 公斤 千克 克 磅 升 毫升 千瓦 瓦 伏 度 摄氏度 人次 人 名 位 户 家 个 座
-    所 项 件 种 次 届 场 年 个月 月 日 天 周 星期 小时 分钟 秒 岁 层 楼 架 艘 辆 部 本 册 页 条 枚 只 头
+    个百分点 百分点 % ‰ 倍 成 亩 公顷 平方公里 平方千米 平方米 平方公尺 平方英里 英亩 立方米 公里 千米 米 公尺
+    公分 厘米 毫米 英里 英尺 海里 吨 公吨 公斤 千克 克 磅 升 毫升 千瓦 瓦 伏 度 摄氏度 人次 人 名 位 户 家
+    个 座 所 项 件 种 次 届 场 年 个月 月 日 天 周 星期 小时 分钟 秒 岁 层 楼 架 艘 辆 部 本 册 页 条 枚 只 头
     匹 床 票 分 号 集 首 篇 章 卷 栋 间 处 套 台 组 批 支 队 期 代 世纪 里 尺 寸 斤 两 字 例 株 棵 颗 张 门
     份 段 等 级 强 大 所 站 区 县 省 国 线 路 块 席 席位 款 笔 宗 单 起 轮 球 分 点""".split(),
     key=len,
@@ -120,7 +120,7 @@ _MONEY_UNITS = frozenset(
     "亿元 万元 千元 百万元 亿美元 万美元 美元 港元 港币 新台币 台币 日元 日圆 欧元 英镑 人民币 元 块".split()
 )
 _PERCENT_UNITS = frozenset("% ‰ 个百分点 百分点 成 倍".split())
-_AREA_UNITS = frozenset("亩 公顷 平方公里 平方千米 平方米 平方公尺 平方英里".split())
+_AREA_UNITS = frozenset("亩 公顷 平方公里 平方千米 平方米 平方公尺 平方英里 英亩".split())
 _COUNT_UNITS = frozenset("人 名 位 户 家 个 人次".split())
 
 # Words that imply a unit class when the question names none.
@@ -218,6 +218,40 @@ _END_SLOT = re.compile(r"(?:为|是|叫|叫做|称为|在|于|有|指|包括|等
 _FOLLOW_UP = re.compile(r"呢[?]?\s*$")
 _AMOUNT_UNIT_AFTER = re.compile(rf"(?:多少|几|百分之几|多少万|多少亿)(?:多)?({_UNITS_RE})")
 _EN_UNIT_AFTER = re.compile(r"\bhow (?:many|much) (?:of )?(?:the )?([a-z]+)")
+# `what is the total investment of ...` asks for an amount as `how much` would: the noun the
+# question asks about names a quantity. Its unit class comes from that noun, not the whole question.
+_EN_WHAT_NOUN = re.compile(
+    r"\b(?:what|which) (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?"
+    r"((?:[a-z'’-]+ ){0,3}?[a-z'’-]+)(?= of\b| in\b| for\b| at\b| by\b| on\b| from\b| to\b|\s*[?.!]?\s*$)"
+)
+_EN_QUANTITY_NOUN = re.compile(
+    r"\b(?:investment|cost|costs|price|revenue|revenues|income|profit|profits|budget|value|worth|salary|"
+    r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|population|area|size|length|height|"
+    r"distance|depth|width|weight|temperature|capacity|speed|age|rate|percentage|proportion|share|"
+    r"number|amount|total|sum|count|balance|output|scale)$"
+)
+_EN_PERCENT_NOUN = re.compile(r"\b(?:rate|percentage|proportion|share)$")
+_EN_MONEY_NOUN = re.compile(
+    r"\b(?:investment|cost|costs|price|revenue|revenues|income|profit|profits|budget|value|worth|salary|"
+    r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|balance)$"
+)
+_EN_AREA_NOUN = re.compile(r"\barea$")
+
+
+def _english_quantity(key: str) -> str | None:
+    """For `what is the <noun> of ...` whose noun names a quantity: its unit class (money, percent,
+    area) or '' for another quantity (population, height); None when the question asks no quantity."""
+    match = _EN_WHAT_NOUN.search(key)
+    if match is None:
+        return None
+    noun = match.group(1)
+    if not _EN_QUANTITY_NOUN.search(noun):
+        return None
+    for pattern, unit_class in ((_EN_PERCENT_NOUN, "percent"), (_EN_MONEY_NOUN, "money"),
+                                (_EN_AREA_NOUN, "area")):
+        if pattern.search(noun):
+            return unit_class
+    return ""
 _STOP_HEAD = set("的是在被于为将了把对和与及由从向以所也都就而又还并且中上下里内外之")
 
 
@@ -371,7 +405,12 @@ def _analyse(question: str) -> _Question:
     qtype, start, end = _find_wh(key, english)
     head = ""
     unit: str | None = None
+    english_quantity: str | None = None
     if english:
+        if qtype is QuestionType.WHAT:
+            english_quantity = _english_quantity(key)
+            if english_quantity is not None:
+                qtype = QuestionType.AMOUNT
         match = _EN_UNIT_AFTER.search(key)
         if match:
             unit = _ENGLISH_UNITS.get(match.group(1))
@@ -392,8 +431,8 @@ def _analyse(question: str) -> _Question:
                 qtype = retyped
         if not head and start == end and not english:
             head = _noun_before(key, start)
-    unit_class = _unit_class(unit)
-    if unit_class is None and qtype in (QuestionType.AMOUNT, QuestionType.OTHER):
+    unit_class = _unit_class(unit) or english_quantity or None
+    if unit_class is None and english_quantity is None and qtype in (QuestionType.AMOUNT, QuestionType.OTHER):
         if _IMPLIED_PERCENT.search(key):
             unit_class = "percent"
         elif _IMPLIED_MONEY.search(key):
@@ -441,7 +480,8 @@ _CNUM = r"[零〇一二三四五六七八九十百千万亿两半数几]+"
 _AMOUNT_RE = re.compile(
     r"第[\d零〇一二三四五六七八九十百千]+(?:名|位|大|次|届|个|号|级)?|"
     rf"(?:约|近|超过?|逾|多达|高达|将近|大约|不足|不到|仅)?"
-    rf"(?:{_DIGITS}(?:\s?(?:-|~|—|–|至|到)\s?{_DIGITS})?(?:多|余)?(?:[万亿千百]+)?(?:多|余)?\s?(?:{_UNITS_RE})?"
+    rf"(?:{_DIGITS}/{_DIGITS}|[零〇一二三四五六七八九十百千]+分之[零〇一二三四五六七八九十百千]+"
+    rf"|{_DIGITS}(?:\s?(?:-|~|—|–|至|到)\s?{_DIGITS})?(?:多|余)?(?:[万亿千百]+)?(?:多|余)?\s?(?:{_UNITS_RE})?"
     rf"|[零〇一二三四五六七八九十百千万亿两半数几]+(?:多|余)?(?:{_UNITS_RE}))"
     r"(?:以上|左右|之多|多|余)?"
 )
@@ -1413,6 +1453,15 @@ def type_fit(question: str, sentence: str) -> float:
 #: Question types whose answer has a form a span visibly holds or lacks (a date, an amount).
 _FORMED_TYPES = frozenset({QuestionType.DATE, QuestionType.AMOUNT})
 _YEAR_RE = re.compile(r"\d{3,4}|年|世纪|century|\d0s")  # 1857, 庚申年, 元年, 1990s
+# A time that is no calendar date still answers `何時`: an era (宋朝, 啟蒙時代), a reign year
+# (嘉定十四年), a season or a moment (秋季, 傍晚時份, 一局比賽結束之後).
+_TIME_WORD = re.compile(
+    r"年|月|日|天|号|时|期|代|朝|世纪|纪|季|节|旬|初|末|前|后|间|晚|早|午|夜|春|夏|秋|冬|周|星期|"
+    r"\b(?:year|month|day|week|century|era|age|period|dynasty|spring|summer|autumn|fall|winter|"
+    r"morning|evening|night|before|after|during)s?\b"
+)
+_DURATION = re.compile(r"多久|多长时间|多少年|多少个?月|多少天|\bhow long\b")
+_PEOPLE_UNITS = frozenset("人 名 位 人次 员".split())
 
 
 def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None) -> float:
@@ -1440,16 +1489,60 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
         asks_year = q.head == "年" or re.search(r"\b(?:what|which) year\b", q.key)
         if asks_year and not _YEAR_RE.search(key):
             return 1.0  # `11月29日` does not say which year
-        return 0.0 if form >= 1.0 else (0.4 if form > 0 else 1.0)
-    is_date = (_EN_DATE_RE if s.english else _DATE_RE).fullmatch(key)
-    if is_date and not re.search(r"年|月|天|日|周|year|month|day|week", q.unit or ""):
+        if form >= 1.0 or _TIME_WORD.search(key if s.english else key[-2:]):
+            return 0.0  # (a Chinese time ends on its time word: 宋朝時, 元宵節前後, 晉末宋初)
+        return 0.4 if form > 0 else 1.0
+    if q.ordinal and key.startswith(("第", "首")):
+        return 0.0  # a rank (第6, 首款) answers `第幾` whatever the unit
+    if _DURATION.search(q.key):
+        if (has_digit or _CHINESE_DIGIT.search(key)) and re.search(
+                r"年|月|天|日|周|小时|世纪|year|month|day|week|hour|centur", key):
+            return 0.0  # `1500年`, `三個月` answer `多久`
+    elif (_EN_DATE_RE if s.english else _DATE_RE).fullmatch(key) and not re.search(
+            r"年|月|天|日|周|世纪|year|month|day|week|century", q.unit or ""):
         return 1.0  # a date is no head count and no sum of money
     if q.unit_class == "percent" and re.search(r"\d+/\d+|分之|一半|半数|\d成|[一二三四五六七八九]成", key):
         unit = 1.0  # a share written as a fraction (1/3, 三分之一) or in tenths (七成)
+    if q.unit in _PEOPLE_UNITS and any(word in key for word in _PEOPLE_UNITS):
+        unit = 1.0  # 名, 位 and 人 all count people
     if form >= 1.0 and unit >= 0:
         return 0.0
     if form > 0 and unit >= 0 and _amount_spans(key):
         return 0.4  # holds an amount among other words
+    return 1.0
+
+
+_ZH_YEAR = re.compile(r"(?<!\d)(\d{4})(?:(年代)|(?=\s?(?:-|—|–|~|至|到)\s?\d{4}年|年))")
+_EN_YEAR = re.compile(r"(?<![\d.,$])\b(1[0-9]{3}|20[0-9]{2})(s)?\b(?![.,]\d)")
+
+
+def _year_spans(text: str) -> list[tuple[int, int]]:
+    """The calendar years a text names, as (first, last) year: `2021年` -> (2021, 2021), a decade
+    (`1980年代`, `1980s`) -> (1980, 1989)."""
+    key = _key(text)
+    pattern = _EN_YEAR if _is_latin(key) else _ZH_YEAR
+    return [(int(year), int(year) + (9 if decade else 0)) for year, decade in pattern.findall(key)]
+
+
+def years_named(text: str) -> frozenset[int]:
+    """The calendar years a text names (`2021年`, `1750-1760年`, `in 2010`; a decade by its first year)."""
+    return frozenset(first for first, _ in _year_spans(text))
+
+
+def year_mismatch(question: str, context: str) -> float:
+    """1.0 when the question asks about a year (`2021年的淨利潤`) and the text answering it speaks of
+    other years only (`截至2023年9月末`), else 0.0. A year inside the span the text covers
+    (1755 for a text on 1750 and 1759; 1984 for the 1980s) is no mismatch.
+
+    Why: a figure for the wrong year is a confident wrong answer; the abstention rule reads this.
+    """
+    asked = _year_spans(question)
+    named = _year_spans(context)
+    if not asked or not named:
+        return 0.0
+    low, high = min(first for first, _ in named), max(last for _, last in named)
+    if any(first <= high and low <= last for first, last in asked):
+        return 0.0
     return 1.0
 
 

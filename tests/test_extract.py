@@ -16,6 +16,8 @@ from qa.extract import (
     extract_short_answer,
     to_question_script,
     type_fit,
+    year_mismatch,
+    years_named,
 )
 
 BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
@@ -70,6 +72,11 @@ MUSEUM = "The museum opened on March 3, 2015, and welcomed 2,000 visitors on its
         ("How does the bank work with trade associations?", T.HOW),
         ("Did the branch join the meeting?", T.YESNO),
         ("What will the branch push forward?", T.WHAT),
+        # `what is the <quantity>` asks for an amount as `how much` does
+        ("What is the total investment of the eco-city?", T.AMOUNT),
+        ("What is the interest rate of the order-financing product?", T.AMOUNT),
+        ("What was the population of Warsaw in 2010?", T.AMOUNT),
+        ("What is the role of the university?", T.WHAT),
     ],
 )
 def test_classify_question(question: str, qtype: QuestionType) -> None:
@@ -266,6 +273,19 @@ def _short(question: str, sentence: str, text: str) -> ShortAnswer:
     ("研討會在什麼地方舉行？", MEETING, "青島市", 0.0),  # no formed answer asked: nothing missing
     ("What year did the museum open?", MUSEUM, "March 3, 2015", 0.0),
     ("How many visitors came on the first day?", MUSEUM, "March 3", 1.0),
+    # a time that is no calendar date still answers 何時 / 哪個時期
+    ("嘉定府是在哪個朝代設立的？", "嘉定府設於宋朝時，沿用至清代。", "宋朝時", 0.0),
+    ("馬祖人何時送供品到廟宇？", "馬祖人在元宵節前後送供品到廟宇。", "元宵節前後", 0.0),
+    ("研討會在什麼時期舉行？", MEETING, "研討會", 1.0),
+    # a rank answers 第幾; 名 and 位 count people as 人 does; a fraction is a share
+    ("重慶GDP位居全國第幾？", "重慶GDP位居全國第七。", "第七", 0.0),
+    ("理事會有多少人？", "理事會共有11位委員。", "11位", 0.0),
+    ("帝國失去了多少比例的人口？", "瘟疫使帝國失去了三分之一的人口。", "三分之一", 0.0),
+    ("佛教大約於幾世紀傳入日本？", "佛教於6世紀傳入日本。", "6世紀", 0.0),
+    ("易洛魁族在多久前就住在這裡？", "易洛魁族1500年前就住在這裡。", "1500年", 0.0),
+    # an English quantity question over Chinese text needs the quantity
+    ("What is the total investment of the project?", "項目總投資3.5億元。", "3.5億元", 0.0),
+    ("What is the interest rate of the product?", "授信金額超16億元。", "16億元", 1.0),
 ])
 def test_answer_form_missing(question: str, sentence: str, short: str, missing: float) -> None:
     assert answer_form_missing(question, sentence, _short(question, sentence, short)) == missing
@@ -274,3 +294,27 @@ def test_answer_form_missing(question: str, sentence: str, short: str, missing: 
 def test_answer_form_missing_without_a_short_answer_falls_back_to_type_fit() -> None:
     assert answer_form_missing("研討會在哪一天舉行？", "研討會順利舉行。", None) > 0.5
     assert answer_form_missing("研討會在哪一天舉行？", MEETING, None) == 0.0
+
+
+# --- does the text speak of the year asked about (abstention signal) ----------------------------
+
+
+def test_years_named() -> None:
+    assert years_named("平安銀行青島分行2021年的淨利潤是多少？") == {2021}
+    assert years_named("1750-1760年間，法國商人在此建立要塞。") == {1750, 1760}
+    assert years_named("What was the population of Warsaw in 2010?") == {2010}
+    assert years_named("共有2021名代表參加，投資$2010.5萬。") == frozenset()  # counts and sums, no years
+
+
+@pytest.mark.parametrize(("question", "context", "mismatch"), [
+    ("平安銀行青島分行2021年的淨利潤是多少？", "截至2023年9月末，各項貸款較年初增長64.9億元。", 1.0),
+    ("平安銀行青島分行2023年的貸款增長多少？", "截至2023年9月末，各項貸款較年初增長64.9億元。", 0.0),
+    ("平安銀行青島分行的貸款增長多少？", "截至2023年9月末，各項貸款增長64.9億元。", 0.0),  # no year asked
+    ("2021年的淨利潤是多少？", "各項貸款較年初增長64.9億元。", 0.0),  # the text names no year at all
+    ("1755年時這裡是什麼？", "1750年，商人在此建立要塞，1759年將它廢棄。", 0.0),  # inside the span covered
+    ("1980年代誰能投票？", "1984年起，白人男性才能投票。", 0.0),  # a decade covers its years
+    ("1980年代誰能投票？", "1994年起，白人男性才能投票。", 1.0),
+    ("What was the bank's profit in 2021?", "截至2023年9月末，各項貸款增長64.9億元。", 1.0),
+])
+def test_year_mismatch(question: str, context: str, mismatch: float) -> None:
+    assert year_mismatch(question, context) == mismatch
