@@ -1,8 +1,10 @@
-"""Does USE-multilingual earn its place? Top-sentence accuracy of cross-script questions by weight.
+"""Do USE-multilingual and the CC-CEDICT glosses earn their place? Top-sentence accuracy of
+cross-script questions by weight.
 
 For English questions over Chinese text: how often the answerer's best candidate sentence holds a
-gold answer when USE-multilingual's cosine is added with weight w (w = 0 is e5 alone). The weight
-is chosen on the built-in dev split; an XQuAD en->zh sample is shown as a check, not for choosing.
+gold answer when USE-multilingual's cosine is added with weight u and the share of the question's
+words the sentence's dictionary glosses hold with weight g (u = g = 0 is e5 alone). The weights
+are chosen on the built-in dev split; an XQuAD en->zh sample is shown as a check, not for choosing.
 Usage: python bench/crosslingual.py [--xquad-every 8] [--out docs/bench/crosslingual.json]
 """
 
@@ -21,27 +23,31 @@ from eval.gold import GoldItem, load_gold
 from eval.metrics import contains_answer
 from eval.run import benchmark_corpus
 from index import Settings
+from index.text import is_han_text
 from qa import ArticleQA
 
-WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0)
+USE_WEIGHTS = (0.0, 1.0, 2.0, 3.0)
+GLOSS_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
 def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
-    """Share of questions whose best candidate sentence holds a gold answer, per USE weight."""
+    """Share of questions whose best candidate sentence holds a gold answer, per (USE, gloss) weight."""
     assert engine.answerer.crosslingual is not None
-    held = dict.fromkeys(WEIGHTS, 0)
+    s = engine.settings
+    held = {(u, g): 0 for u in USE_WEIGHTS for g in GLOSS_WEIGHTS}
     snapshot = engine.library.snapshot
     for item in items:
         scores = engine.retriever.score(item.question, snapshot=snapshot)
-        hits = engine.retriever.rank(scores, engine.settings.answer_passages, snapshot)
+        hits = engine.retriever.rank(scores, s.answer_passages, snapshot)
         candidates = engine.answerer.candidates(item.question, hits, scores, snapshot)
-        base = np.array([c.score - engine.settings.crosslingual_weight * c.crosslingual
-                         for c in candidates])
+        glossed = np.array([c.coverage if is_han_text(c.sentence.text) else 0.0 for c in candidates])
         use = np.array([c.crosslingual for c in candidates])
-        for weight in WEIGHTS:
-            best = candidates[int(np.argmax(base + weight * use))]
-            held[weight] += contains_answer(best.sentence.text, list(item.answers))
-    return {str(w): round(n / max(len(items), 1), 4) for w, n in held.items()}
+        base = np.array([c.score for c in candidates]) - s.crosslingual_weight * use \
+            - s.crosslingual_gloss_weight * glossed
+        for u, g in held:
+            best = candidates[int(np.argmax(base + u * use + g * glossed))]
+            held[(u, g)] += contains_answer(best.sentence.text, list(item.answers))
+    return {f"use {u} gloss {g}": round(n / max(len(items), 1), 4) for (u, g), n in held.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,10 @@ class Settings:
     answer_byline_bonus: float = 0.3
     #: For a question in another script than a candidate sentence (English over Chinese), this
     #: times USE-multilingual's cosine is added to the sentence's score; 0 turns the model off.
-    crosslingual_weight: float = 2.0
+    crosslingual_weight: float = 0.0
+    #: ... and this times the share of the question's words that the sentence's CC-CEDICT glosses
+    #: hold (qa.gloss: `发布` reads release/issue/announce); 0 turns the dictionary off.
+    crosslingual_gloss_weight: float = 1.0
     #: For such a question, USE's cosine with each of the `crosslingual_rerank_depth` best passages
     #: in the other script, times this weight, is added to their retrieval score; 0 turns it off.
     crosslingual_passage_weight: float = 0.25
@@ -77,15 +80,22 @@ class Settings:
     #: score - focus_weight x (IDF share of the question's focus words the cited article never uses)
     #: - form_weight x (how far the short answer falls short of the asked form: a year for 哪一年,
     #: a number in the asked unit for 多少名; qa.extract.answer_form_missing); across scripts (English
-    #: question, Chinese text) the cosine plus an offset. Below the threshold: abstain.
+    #: question, Chinese text), where lexical signals are silent, the cosine plus an offset, plus
+    #: cross_script_coverage_weight x the share of the question's words the sentence's dictionary
+    #: glosses hold, minus cross_script_form_weight x the same form shortfall. Below the threshold:
+    #: abstain.
     #: Calibrated with bench/tune_answer.py on dev splits only; the cross-script offset keeps the
     #: cosine cut-off for English questions over Chinese text at 0.68, where it was calibrated.
-    abstain_threshold: float = 0.83
-    abstain_coverage_weight: float = 0.05
+    abstain_threshold: float = 0.814
+    abstain_coverage_weight: float = 0.1
     abstain_short_weight: float = 0.01
-    abstain_focus_weight: float = 0.1
-    abstain_form_weight: float = 0.1
+    abstain_focus_weight: float = 0.15
+    abstain_form_weight: float = 0.15
     abstain_cross_script_offset: float = 0.15
+    abstain_cross_script_form_weight: float = 0.2
+    abstain_cross_script_coverage_weight: float = 0.0
+    #: Subtracted when the question asks about a year the cited text never names (other years only).
+    abstain_year_weight: float = 0.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -119,9 +129,10 @@ class Settings:
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
                      "answer_short_weight", "answer_rank_penalty", "answer_byline_bonus",
                      "second_citation_margin",
-                     "crosslingual_weight", "crosslingual_passage_weight",
+                     "crosslingual_weight", "crosslingual_passage_weight", "crosslingual_gloss_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
-                     "abstain_form_weight"):
+                     "abstain_form_weight", "abstain_cross_script_form_weight", "abstain_year_weight",
+                     "abstain_cross_script_coverage_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

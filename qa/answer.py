@@ -18,7 +18,9 @@ from .extract import (
     question_focus,
     to_question_script,
     type_fit,
+    year_mismatch,
 )
+from .gloss import shared_glossary
 from .records import Citation, Hit
 from .retrieve import QueryScores
 
@@ -45,7 +47,8 @@ class Candidate:
     sentence: Sentence
     passage_rank: int
     dense: float  # cosine of the question with the sentence
-    coverage: float  # IDF-weighted share of the question's content words found in the sentence
+    coverage: float  # IDF-weighted share of the question's content words found in the sentence (across
+    # scripts: the share its dictionary glosses hold, qa.gloss)
     fit: float  # how well the sentence's content fits the question type (qa.extract.type_fit)
     short: ShortAnswer | None  # the short answer this sentence would give
     score: float
@@ -69,15 +72,19 @@ class Support:
     focus_missing: float  # IDF-weighted share of the question's focus words its article never uses
     form_missing: float  # how far the answer falls short of the asked form (qa.extract.answer_form_missing)
     same_script: bool
+    year_mismatch: float = 0.0  # asks about a year its context never names (qa.extract.year_mismatch)
 
     def confidence(self, settings: Settings) -> float:
         """One number compared with the abstention threshold."""
-        if not self.same_script:  # lexical evidence cannot speak across scripts
-            return self.dense + settings.abstain_cross_script_offset
+        year = settings.abstain_year_weight * self.year_mismatch  # digits read the same in any script
+        if not self.same_script:  # only the dictionary's glosses speak lexically across scripts
+            return (self.dense + settings.abstain_cross_script_offset
+                    + settings.abstain_cross_script_coverage_weight * self.coverage
+                    - settings.abstain_cross_script_form_weight * self.form_missing - year)
         return (self.dense + settings.abstain_coverage_weight * self.coverage
                 + settings.abstain_short_weight * self.short_score
                 - settings.abstain_focus_weight * self.focus_missing
-                - settings.abstain_form_weight * self.form_missing)
+                - settings.abstain_form_weight * self.form_missing - year)
 
 
 @dataclass(frozen=True)
@@ -204,16 +211,27 @@ class Answerer:
     def _add_crosslingual(self, query: str, found: list[Candidate]) -> list[Candidate]:
         """When some candidates are in another script than the question, every candidate gets
         USE-multilingual's cosine added (all of them, so that a same-script sentence of a mixed
-        library competes on equal terms)."""
-        if self.crosslingual is None:
-            return found
+        library competes on equal terms); for an English question, the sentences in Chinese also
+        get the share of its words their dictionary glosses hold, as their lexical coverage."""
         query_han = is_han_text(query)
         if all(is_han_text(c.sentence.text) == query_han for c in found):
             return found
-        cosines = self.crosslingual.cosines(query, [c.sentence.text for c in found])
-        weight = self.settings.crosslingual_weight
-        return [replace(c, score=c.score + weight * float(cosine), crosslingual=float(cosine))
-                for c, cosine in zip(found, cosines, strict=True)]
+        s = self.settings
+        if self.crosslingual is not None:
+            cosines = self.crosslingual.cosines(query, [c.sentence.text for c in found])
+            found = [replace(c, score=c.score + s.crosslingual_weight * float(cosine),
+                             crosslingual=float(cosine))
+                     for c, cosine in zip(found, cosines, strict=True)]
+        if s.crosslingual_gloss_weight > 0 and not query_han:
+            glossary = shared_glossary()
+            glossed = []
+            for c in found:
+                if is_han_text(c.sentence.text):
+                    cover = glossary.coverage(query, c.sentence.text)
+                    c = replace(c, coverage=cover, score=c.score + s.crosslingual_gloss_weight * cover)
+                glossed.append(c)
+            found = glossed
+        return found
 
     def _article_key(self, article: Article) -> str:
         key = self._article_keys.get(article.id)
@@ -228,9 +246,11 @@ class Answerer:
         # The section heading counts as context here: what the section is about supports an answer
         # from it. (Not in ranking: it is the same for every sentence of the section.)
         heading = section_heading(best.article, best.sentence.index)
-        coverage = best.coverage if not heading else weighted_coverage(
-            self._weights(query, scores),
-            heading + clause_context(best.article, best.sentence.index) + best.sentence.text)
+        context = heading + clause_context(best.article, best.sentence.index) + best.sentence.text
+        # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
+        same_script = is_han_text(query) == is_han_text(best.sentence.text)
+        coverage = best.coverage if not heading or not same_script else weighted_coverage(
+            self._weights(query, scores), context)
         focus = {t: scores.facts.idf(t) for t in question_focus(query)}
         if best.sentence.kind is BlockKind.BYLINE:  # `署名`, `媒體` ask for the byline, as `誰` would
             focus = {t: w for t, w in focus.items() if not _ABOUT_BYLINE.search(t)}
@@ -239,9 +259,8 @@ class Answerer:
         focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
         form_missing = answer_form_missing(query, best.sentence.text, best.short)
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
-        # Whether lexical evidence can speak depends on the chosen sentence's script, not the corpus'.
-        same_script = is_han_text(query) == is_han_text(best.sentence.text)
-        return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script)
+        return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script,
+                       year_mismatch(query, context))
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

@@ -177,7 +177,8 @@ def launch_kwargs() -> dict[str, Any]:
 def warm_up(engine: ArticleQA, questions: tuple[str, ...] = (
         "閻家山TOD項目總投資多少？", "What do the articles say?")) -> None:
     """Answer a Chinese and an English question so the first real ones are fast (the models,
-    jieba, OpenCC and, for a question in another script than the text, USE-multilingual load here)."""
+    jieba, OpenCC and, for a question in another script than the text, USE-multilingual and the
+    CC-CEDICT glossary load here)."""
     for question in questions:
         try:
             engine.ask(question)
