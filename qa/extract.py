@@ -233,9 +233,24 @@ _EN_QUANTITY_NOUN = re.compile(
 _EN_PERCENT_NOUN = re.compile(r"\b(?:rate|percentage|proportion|share)$")
 _EN_MONEY_NOUN = re.compile(
     r"\b(?:investment|cost|costs|price|revenue|revenues|income|profit|profits|budget|value|worth|salary|"
-    r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|balance)$"
+    r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|balance|tax|taxes|money|funding)$"
 )
 _EN_AREA_NOUN = re.compile(r"\barea$")
+# `how much did the bank lend` asks for money when the question speaks of it; word by word, so
+# that `Qingdao area` or `corporate` imply nothing.
+_EN_MONEY_WORD = re.compile(
+    r"\b(?:money|cost|price|invest\w*|revenue|fund\w*|budget|income|profit|loan\w*|lend\w*|lent|"
+    r"deposit\w*|worth|tax\w*|spen[dt]\w*|paid|pay|yuan|rmb|dollars?)\b"
+)
+
+
+def _english_noun_class(noun: str) -> str | None:
+    """money, percent or area for a noun that names such a quantity (`investment`, `rate`), else None."""
+    for pattern, unit_class in ((_EN_PERCENT_NOUN, "percent"), (_EN_MONEY_NOUN, "money"),
+                                (_EN_AREA_NOUN, "area")):
+        if pattern.search(noun):
+            return unit_class
+    return None
 
 
 def _english_quantity(key: str) -> str | None:
@@ -247,11 +262,7 @@ def _english_quantity(key: str) -> str | None:
     noun = match.group(1)
     if not _EN_QUANTITY_NOUN.search(noun):
         return None
-    for pattern, unit_class in ((_EN_PERCENT_NOUN, "percent"), (_EN_MONEY_NOUN, "money"),
-                                (_EN_AREA_NOUN, "area")):
-        if pattern.search(noun):
-            return unit_class
-    return ""
+    return _english_noun_class(noun) or ""
 _STOP_HEAD = set("的是在被于为将了把对和与及由从向以所也都就而又还并且中上下里内外之")
 
 
@@ -414,8 +425,13 @@ def _analyse(question: str) -> _Question:
         match = _EN_UNIT_AFTER.search(key)
         if match:
             unit = _ENGLISH_UNITS.get(match.group(1))
+            if unit is None and english_quantity is None:
+                english_quantity = _english_noun_class(match.group(1))  # how much tax
         if unit is None and re.search(r"\bwhat (?:percentage|percent|proportion)\b", key):
             unit = "%"
+        if (unit is None and english_quantity is None and qtype is QuestionType.AMOUNT
+                and re.search(r"\bhow much\b", key) and _EN_MONEY_WORD.search(key)):
+            english_quantity = "money"
     else:
         match = _AMOUNT_UNIT_AFTER.search(key)
         if match and qtype is QuestionType.AMOUNT:
@@ -432,7 +448,7 @@ def _analyse(question: str) -> _Question:
         if not head and start == end and not english:
             head = _noun_before(key, start)
     unit_class = _unit_class(unit) or english_quantity or None
-    if unit_class is None and english_quantity is None and qtype in (QuestionType.AMOUNT, QuestionType.OTHER):
+    if unit_class is None and not english and qtype in (QuestionType.AMOUNT, QuestionType.OTHER):
         if _IMPLIED_PERCENT.search(key):
             unit_class = "percent"
         elif _IMPLIED_MONEY.search(key):

@@ -96,6 +96,9 @@ def test_classify_question(question: str, qtype: QuestionType) -> None:
         # Not named but implied: money and rates.
         ("閻家山TOD項目總投資多少？", "元"),
         ("分行涉農貸款增幅是多少？", "%"),
+        ("How much tax did the branch pay in the Qingdao area in 2022?", "元"),  # not an area
+        ("What is the interest rate of the product?", "%"),
+        ("How much of the corporate land is covered by forest?", None),  # `corporate` is no rate
         ("雁山科技生態城暨國家大學科技園研討會在哪一天舉行？", None),
         ("這篇報道的記者是誰？", None),
     ],
