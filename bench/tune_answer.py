@@ -8,8 +8,10 @@ the text never names) on three dev sets:
 - the same DRCD questions with their gold paragraph removed from the candidates and every sentence
   holding the answer dropped: unanswerable by construction, the neighbouring paragraphs still on topic.
 Then sweeps the weights and threshold and prints the best rules that keep false abstentions low.
-The cross-script offset stays at 0.15 (the cosine cut-off of 0.68 for English questions over
-Chinese text): the dev split holds only 19 such questions, too few to move an absolute cut-off.
+The cross-script rule stays the cosine plus 0.15 (a cut-off of 0.68 for English questions over
+Chinese text): the dev split holds only 19 such questions, too few to calibrate more on. (Checking
+the answer's form across scripts caught 1 of its 3 unanswerable ones but withheld 2.5% of XQuAD
+en->zh's correct answers: short answers across scripts are too often the wrong span.)
 Dev splits only: the built-in test split and DRCD test are never read here.
 Usage: python bench/tune_answer.py [--drcd-every 4] [--out docs/bench/abstention.json]
 """
@@ -77,9 +79,7 @@ def weights_of(settings: Settings) -> dict[str, float]:
     """The abstention weights of a settings object, by short name."""
     return {"coverage": settings.abstain_coverage_weight, "short": settings.abstain_short_weight,
             "focus": settings.abstain_focus_weight, "form": settings.abstain_form_weight,
-            "cross": settings.abstain_cross_script_offset,
-            "cross_form": settings.abstain_cross_script_form_weight, "year": settings.abstain_year_weight,
-            "cross_coverage": settings.abstain_cross_script_coverage_weight}
+            "cross": settings.abstain_cross_script_offset, "year": settings.abstain_year_weight}
 
 
 def confidences(rows: list[dict], settings: Settings) -> np.ndarray:
@@ -143,13 +143,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sets = masks(rows)
     grid = []
-    for coverage, short, focus, form, cross, cross_form, year, cross_coverage in itertools.product(
-            [0.05, 0.1], [0.01, 0.02], [0.1, 0.15, 0.2, 0.3], [0.1, 0.15, 0.2, 0.3], [0.15],
-            [0.0, 0.1, 0.2, 0.3], [0.0, 0.1, 0.2], [0.0, 0.1, 0.2, 0.3]):
+    for coverage, short, focus, form, year in itertools.product(
+            [0.0, 0.05, 0.1], [0.0, 0.01, 0.02, 0.04], [0.0, 0.1, 0.15, 0.2, 0.3, 0.4],
+            [0.0, 0.1, 0.15, 0.2, 0.3, 0.4], [0.0, 0.1, 0.2, 0.3]):
         trial = settings.with_(abstain_coverage_weight=coverage, abstain_short_weight=short,
-                               abstain_focus_weight=focus, abstain_form_weight=form,
-                               abstain_cross_script_offset=cross, abstain_cross_script_form_weight=cross_form,
-                               abstain_year_weight=year, abstain_cross_script_coverage_weight=cross_coverage)
+                               abstain_focus_weight=focus, abstain_form_weight=form, abstain_year_weight=year)
         confidence = confidences(rows, trial)  # once per rule; the thresholds only compare
         for threshold in np.arange(0.66, 1.00, 0.002):
             r = rates(sets, confidence, float(threshold))

@@ -77,10 +77,8 @@ class Support:
     def confidence(self, settings: Settings) -> float:
         """One number compared with the abstention threshold."""
         year = settings.abstain_year_weight * self.year_mismatch  # digits read the same in any script
-        if not self.same_script:  # only the dictionary's glosses speak lexically across scripts
-            return (self.dense + settings.abstain_cross_script_offset
-                    + settings.abstain_cross_script_coverage_weight * self.coverage
-                    - settings.abstain_cross_script_form_weight * self.form_missing - year)
+        if not self.same_script:  # lexical evidence and the short answer are weak across scripts
+            return self.dense + settings.abstain_cross_script_offset - year
         return (self.dense + settings.abstain_coverage_weight * self.coverage
                 + settings.abstain_short_weight * self.short_score
                 - settings.abstain_focus_weight * self.focus_missing
