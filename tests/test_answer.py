@@ -124,9 +124,9 @@ def test_dev_split_quality_floor(engine) -> None:
         else:
             unanswerable += 1
             abstained_right += answer.abstained
-    assert held / answered >= 0.90
-    assert abstained_wrong / answered <= 0.05
-    assert abstained_right / unanswerable >= 0.50
+    assert held / answered >= 0.92  # measured 0.933
+    assert abstained_wrong / answered <= 0.05  # measured 0.022
+    assert abstained_right / unanswerable >= 0.55  # measured 0.60
 
 
 def test_dictionary_glosses_score_only_questions_in_another_script(engine) -> None:
