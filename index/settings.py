@@ -72,6 +72,9 @@ class Settings:
     #: For such a question, USE's cosine with each of the `crosslingual_rerank_depth` best passages
     #: in the other script, times this weight, is added to their retrieval score; 0 turns it off.
     crosslingual_passage_weight: float = 0.25
+    #: ... and the share of the question's words each such passage's CC-CEDICT glosses hold (qa.gloss),
+    #: times this weight; 0 turns it off.
+    crosslingual_gloss_passage_weight: float = 0.1
     crosslingual_rerank_depth: int = 20
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
@@ -127,6 +130,7 @@ class Settings:
                      "answer_short_weight", "answer_rank_penalty", "answer_byline_bonus",
                      "second_citation_margin",
                      "crosslingual_weight", "crosslingual_passage_weight", "crosslingual_gloss_weight",
+                     "crosslingual_gloss_passage_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
                      "abstain_form_weight", "abstain_year_weight"):
             value = getattr(self, name)

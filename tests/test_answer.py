@@ -134,10 +134,12 @@ def test_dictionary_glosses_score_only_questions_in_another_script(engine) -> No
     hold as coverage; that picks the sentence e5 alone ranks below others."""
     snapshot = engine.library.snapshot
     without = Answerer(engine.settings.with_(crosslingual_gloss_weight=0.0))
+    # Passages ranked without the glosses, so that only the sentence scores differ.
+    retriever = Retriever(engine.library, engine.settings.with_(crosslingual_gloss_passage_weight=0.0))
 
     def candidates(question: str, answerer: Answerer):
-        scores = engine.retriever.score(question, snapshot=snapshot)
-        hits = engine.retriever.rank(scores, engine.settings.answer_passages, snapshot)
+        scores = retriever.score(question, snapshot=snapshot)
+        hits = retriever.rank(scores, engine.settings.answer_passages, snapshot)
         return answerer.candidates(question, hits, scores, snapshot)
 
     chinese = "閻家山TOD項目總投資多少？"  # same script as the text: the dictionary plays no part
@@ -153,9 +155,22 @@ def test_use_multilingual_reranks_passages_for_questions_in_another_script(engin
     """e5 alone leaves the passage answering this English question at rank 6; USE lifts it."""
     question = "Shibei aims to make the new materials industry a gathering place of which three things?"
     evidence = "創新要素集散地"
-    plain = Retriever(engine.library, engine.settings.with_(crosslingual_passage_weight=0.0))
+    plain = Retriever(engine.library, engine.settings.with_(crosslingual_passage_weight=0.0,
+                                                            crosslingual_gloss_passage_weight=0.0))
     ranked = [h.passage.text for h in engine.retriever.search(question, 5)]
     assert any(evidence in text for text in ranked)
     assert not any(evidence in h.passage.text for h in plain.search(question, 5))
     chinese = "閻家山TOD項目總投資多少？"  # same script as the text: USE plays no part
     assert np.array_equal(engine.retriever.score(chinese).fused, plain.score(chinese).fused)
+
+
+def test_dictionary_glosses_rerank_passages_for_questions_in_another_script(engine) -> None:
+    """e5 and USE leave the passage answering this English question second; its glosses
+    (`市北區` Shibei district, `發布` release, `會上` at the meeting) put it first."""
+    question = "What did Shibei District release at the meeting?"
+    evidence = "市北區發布了雁山科技生態城發展願景"
+    without = Retriever(engine.library, engine.settings.with_(crosslingual_gloss_passage_weight=0.0))
+    assert evidence in engine.retriever.search(question, 1)[0].passage.text
+    assert evidence not in without.search(question, 1)[0].passage.text
+    chinese = "閻家山TOD項目總投資多少？"  # same script as the text: the glosses play no part
+    assert np.array_equal(engine.retriever.score(chinese).fused, without.score(chinese).fused)
