@@ -84,9 +84,6 @@ class Glossary:
             found = self._glosses[word] = frozenset(terms)
         return found
 
-    def __contains__(self, word: str) -> bool:
-        return word in self._definitions
-
     def _words(self, token: str) -> list[str]:
         """A token as dictionary words: itself when known, else its longest known pieces."""
         if token in self._definitions:
