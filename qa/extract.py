@@ -187,7 +187,11 @@ _EN_PATTERNS: list[tuple[str, QuestionType, int]] = [
     (r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|deep|wide|heavy)\b|"
      r"\bwhat (?:percentage|percent|proportion|share|number|amount|sum|fraction)\b|"
      r"\bwhich (?:percentage|number)\b", QuestionType.AMOUNT, 8),
-    (r"\bwhen\b|\b(?:what|which) (?:year|years|date|day|month|time|decade|century|period|era|season)\b|"
+    # `when` asks for a time when it opens the question or an auxiliary follows it (`how and when
+    # did`), not when it opens a clause (`what happens when ...`, `When X, what is ...`).
+    (r"\bwhen\b(?= (?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|should|may|might)\b)|"
+     r"^when\b(?![^,]*,\s*(?:what|which|who|whom|how|where|why)\b)|"
+     r"\b(?:what|which) (?:year|years|date|day|month|time|decade|century|period|era|season)\b|"
      r"\bhow long ago\b", QuestionType.DATE, 8),
     (r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:person|man|woman|people|author|writer|king|queen|"
      r"president|leader|journalist|reporter|editor|scientist|player)\b", QuestionType.PERSON, 8),

@@ -77,6 +77,11 @@ MUSEUM = "The museum opened on March 3, 2015, and welcomed 2,000 visitors on its
         ("What is the interest rate of the order-financing product?", T.AMOUNT),
         ("What was the population of Warsaw in 2010?", T.AMOUNT),
         ("What is the role of the university?", T.WHAT),
+        # `when` opening a clause is no question word
+        ("When did the branch open?", T.DATE),
+        ("When the meeting ended, what did the district release?", T.WHAT),
+        ("What happens when the immune system is less active?", T.WHAT),
+        ("How and when did the plague enter Europe?", T.DATE),
     ],
 )
 def test_classify_question(question: str, qtype: QuestionType) -> None:
