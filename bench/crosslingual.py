@@ -25,6 +25,7 @@ from eval.run import benchmark_corpus
 from index import Settings
 from index.text import is_han_text
 from qa import ArticleQA
+from qa.crosslingual import shared_scorer
 
 USE_WEIGHTS = (0.0, 1.0, 2.0, 3.0)
 GLOSS_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -32,7 +33,7 @@ GLOSS_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
     """Share of questions whose best candidate sentence holds a gold answer, per (USE, gloss) weight."""
-    assert engine.answerer.crosslingual is not None
+    scorer = shared_scorer()  # USE's cosines, whether or not the answerer's settings use them
     s = engine.settings
     held = {(u, g): 0 for u in USE_WEIGHTS for g in GLOSS_WEIGHTS}
     snapshot = engine.library.snapshot
@@ -41,8 +42,8 @@ def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
         hits = engine.retriever.rank(scores, s.answer_passages, snapshot)
         candidates = engine.answerer.candidates(item.question, hits, scores, snapshot)
         glossed = np.array([c.coverage if is_han_text(c.sentence.text) else 0.0 for c in candidates])
-        use = np.array([c.crosslingual for c in candidates])
-        base = np.array([c.score for c in candidates]) - s.crosslingual_weight * use \
+        use = scorer.cosines(item.question, [c.sentence.text for c in candidates])
+        base = np.array([c.score - s.crosslingual_weight * c.crosslingual for c in candidates]) \
             - s.crosslingual_gloss_weight * glossed
         for u, g in held:
             best = candidates[int(np.argmax(base + u * use + g * glossed))]

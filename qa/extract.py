@@ -228,18 +228,17 @@ _EN_WHAT_NOUN = re.compile(
     r"\b(?:what|which) (?:is|was|are|were|will be|would be) (?:the |its |their |his |her )?"
     r"((?:[a-z'’-]+ ){0,3}?[a-z'’-]+)(?= of\b| in\b| for\b| at\b| by\b| on\b| from\b| to\b|\s*[?.!]?\s*$)"
 )
-_EN_QUANTITY_NOUN = re.compile(
-    r"\b(?:investment|cost|costs|price|revenue|revenues|income|profit|profits|budget|value|worth|salary|"
-    r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|population|area|size|length|height|"
-    r"distance|depth|width|weight|temperature|capacity|speed|age|rate|percentage|proportion|share|"
-    r"number|amount|total|sum|count|balance|output|scale)$"
-)
 _EN_PERCENT_NOUN = re.compile(r"\b(?:rate|percentage|proportion|share)$")
 _EN_MONEY_NOUN = re.compile(
     r"\b(?:investment|cost|costs|price|revenue|revenues|income|profit|profits|budget|value|worth|salary|"
     r"wage|wages|fee|fees|loan|loans|deposit|deposits|turnover|gdp|balance|tax|taxes|money|funding)$"
 )
 _EN_AREA_NOUN = re.compile(r"\barea$")
+# Quantities of no money, percent or area class (those nouns are quantities too).
+_EN_OTHER_QUANTITY_NOUN = re.compile(
+    r"\b(?:population|size|length|height|distance|depth|width|weight|temperature|capacity|speed|age|"
+    r"number|amount|total|sum|count|output|scale)$"
+)
 # `how much did the bank lend` asks for money when the question speaks of it; word by word, so
 # that `Qingdao area` or `corporate` imply nothing.
 _EN_MONEY_WORD = re.compile(
@@ -264,9 +263,12 @@ def _english_quantity(key: str) -> str | None:
     if match is None:
         return None
     noun = match.group(1)
-    if not _EN_QUANTITY_NOUN.search(noun):
+    unit_class = _english_noun_class(noun)
+    if unit_class is None and not _EN_OTHER_QUANTITY_NOUN.search(noun):
         return None
-    return _english_noun_class(noun) or ""
+    return unit_class or ""
+
+
 _STOP_HEAD = set("的是在被于为将了把对和与及由从向以所也都就而又还并且中上下里内外之")
 
 

@@ -136,9 +136,9 @@ class Retriever:
     def _add_crosslingual(self, query: str, fused: np.ndarray, passage_is_han: np.ndarray,
                           snapshot: IndexSnapshot) -> np.ndarray:
         """For a question in another script than the text (English over Chinese), the best passages
-        get USE-multilingual's cosine and the share of the question's words their CC-CEDICT glosses
-        hold added to their score: e5's cross-lingual passage cosines leave the right passage at
-        rank 6-7 where USE, trained for this, lifts it, and the glosses put it first more often.
+        get USE-multilingual's cosine added to their score (e5's cross-lingual passage cosines leave
+        the right passage at rank 6-7 where USE, trained for this, lifts it), and, when the setting
+        asks for it (off by default), the share of the question's words their CC-CEDICT glosses hold.
         Dense and hybrid modes only: the lexical mode stays BM25 alone."""
         s = self.settings
         if self.crosslingual is None and not s.crosslingual_gloss_passage_weight:
