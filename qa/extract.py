@@ -503,15 +503,17 @@ _AMOUNT_RE = re.compile(
     r"第[\d零〇一二三四五六七八九十百千]+(?:名|位|大|次|届|个|号|级)?|"
     rf"(?:约|近|超过?|逾|多达|高达|将近|大约|不足|不到|仅)?"
     rf"(?:{_DIGITS}/{_DIGITS}|[零〇一二三四五六七八九十百千]+分之[零〇一二三四五六七八九十百千]+"
-    rf"|{_DIGITS}(?:\s?(?:-|~|—|–|至|到)\s?{_DIGITS})?(?:多|余)?(?:[万亿千百]+)?(?:多|余)?\s?(?:{_UNITS_RE})?"
-    rf"|[零〇一二三四五六七八九十百千万亿两半数几]+(?:多|余)?(?:{_UNITS_RE}))"
+    rf"|{_DIGITS}(?:\s?(?:-|~|—|–|至|到)\s?{_DIGITS})?(?:多|余)?(?:\s?[万亿千百]+)?(?:多|余)?(?:\s?(?:{_UNITS_RE}))?"
+    rf"|(?![万亿])[零〇一二三四五六七八九十百千万亿两半数几]+(?:多|余)?(?:{_UNITS_RE}))"
     r"(?:以上|左右|之多|多|余)?"
 )
+# (Digits and their unit may stand a space apart: `1817 年 8 月`.)
 _DATE_RE = re.compile(
-    r"(?:公元前?|西元前?|前)?\d{1,4}\s?(?:-|—|–|~|至|到)\s?\d{1,4}年|"
-    r"(?:公元前?|西元前?|前)?\d{1,4}年(?:代)?(?:\d{1,2}(?:-|—|至|到)?\d{0,2}月(?:\d{1,2}(?:日|号))?)?"
+    r"(?:(?:公元前?|西元前?|前)\s?)?\d{1,4}\s?(?:-|—|–|~|至|到)\s?\d{1,4}\s?年|"
+    r"(?:(?:公元前?|西元前?|前)\s?)?\d{1,4}\s?年(?:代)?"
+    r"(?:\s?\d{1,2}(?:-|—|至|到)?\d{0,2}\s?月(?:\s?\d{1,2}\s?(?:日|号))?)?"
     r"(?:[初末底中]|上半年|下半年|以来|起|前|后)?|"
-    r"\d{1,2}(?:-|—|–|~|至|到)\d{1,2}月|\d{1,2}月\d{1,2}(?:日|号)|\d{1,2}月(?:[初末底中]|份)?|"
+    r"\d{1,2}(?:-|—|–|~|至|到)\d{1,2}\s?月|\d{1,2}\s?月\s?\d{1,2}\s?(?:日|号)|\d{1,2}\s?月(?:[初末底中]|份)?|"
     r"(?:公元前?|西元前?)?\d{1,2}世纪(?:\d0年代|[初末中]叶?|[初末中]期)?|[一二三四五六七八九十]+世纪(?:[初末中]叶?)?|"
     r"[上下]半年|年[初底末]|[今去明前]年|[零〇一二三四五六七八九十]{4}年(?:[一二三四五六七八九十]+月)?"
 )
@@ -1413,6 +1415,21 @@ def _yes_no(q: _Question, sentence: str) -> ShortAnswer | None:
     return None
 
 
+#: Times that are no calendar date: a dynasty or era, a geological period, a festival, a season, a
+#: cyclical year (庚申年), a month in Chinese numerals.
+_ERA = re.compile(
+    r"[夏商周秦汉晋隋唐宋元明清][代朝初末]|[东西南北][汉晋周魏宋]|三国|五代|战国|春秋时|"
+    r"(?:寒武|奥陶|志留|泥盆|石炭|二叠|三叠|侏罗|白垩|古近|新近|第四)纪|"
+    r"春节|元宵|端午|中秋|重阳|清明|除夕|七夕|冬至|农历|[春夏秋冬][季天]|"
+    r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年|"
+    r"(?<![一二三四五六七八九十])(?:[一二三四五六七八九]|十[一二]?)月[一二三四五六七八九十初廿]{0,3}[日号]?"
+)
+#: A share: a percentage, a fraction (`1/3`, `三分之一`), tenths (`七成`), a half.
+_SHARE = r"%|百分|percent|分之|\d/\d|[\d一二三四五六七八九]成|一半|半数"
+_TIME_UNIT = r"年|月|天|日|周|小时|世纪|year|month|day|week|hour|centur"
+_CHINESE_MAGNITUDE = re.compile(r"[一二三四五六七八九两几数]+[十百千万亿][一二三四五六七八九十百千万亿]*")
+
+
 def type_fit(question: str, sentence: str) -> float:
     """How well a sentence can answer this type of question, in [0, 1].
 
@@ -1428,6 +1445,8 @@ def type_fit(question: str, sentence: str) -> float:
         spans = [key[a:b] for a, b in _amount_spans(key)]
         if english:
             spans += [m.group() for m in _EN_NUMBER_RE.finditer(key)]
+        else:  # a round number in Chinese numerals needs no unit (`不到三千`)
+            spans += _CHINESE_MAGNITUDE.findall(key)
         if not spans:
             return 0.1
         digits = any(ch.isdigit() for span in spans for ch in span)
@@ -1435,8 +1454,10 @@ def type_fit(question: str, sentence: str) -> float:
             return 1.0
         if q.unit_class == "money" and any(re.search(r"元|币|\$|dollar|yuan", span) for span in spans):
             return 1.0
-        if q.unit_class == "percent" and any(re.search(r"%|百分|percent", span) for span in spans):
+        if q.unit_class == "percent" and any(re.search(_SHARE, span) for span in spans):
             return 1.0
+        if _DURATION.search(q.key) and any(re.search(_TIME_UNIT, span) for span in spans):
+            return 1.0  # `四十三年`, `三個月` answer `多久`
         if q.unit_class == "area" and any(re.search(r"亩|平方|公顷", span) for span in spans):
             return 1.0
         if q.unit_class == "count" and not english:
@@ -1450,7 +1471,11 @@ def type_fit(question: str, sentence: str) -> float:
     if qtype is QuestionType.DATE:
         if _date_spans(key, english):
             return 1.0
-        return 0.4 if re.search(r"时期|时代|年间|世纪|年代|朝", key) else 0.1
+        if not english and _ERA.search(key):
+            return 0.8  # a time that is no calendar date: 唐代, 白堊紀中期, 元宵節前後
+        # Weaker: an era word, or what may be a reign year (嘉禾二年) or a count of years (連續三年).
+        weak = r"时期|时代|年间|世纪|年代|朝|[\u4e00-\u9fff]{2}[元一二三四五六七八九十]年"
+        return 0.4 if re.search(weak, key) else 0.1
     if qtype is QuestionType.PERSON:
         if _PERSON_CUE.search(key) or (english and _EN_PERSON_RE.search(sentence)):
             return 0.9
@@ -1517,13 +1542,12 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
     if q.ordinal and key.startswith(("第", "首")):
         return 0.0  # a rank (第6, 首款) answers `第幾` whatever the unit
     if _DURATION.search(q.key):
-        if (has_digit or _CHINESE_DIGIT.search(key)) and re.search(
-                r"年|月|天|日|周|小时|世纪|year|month|day|week|hour|centur", key):
+        if (has_digit or _CHINESE_DIGIT.search(key)) and re.search(_TIME_UNIT, key):
             return 0.0  # `1500年`, `三個月` answer `多久`
     elif (_EN_DATE_RE if s.english else _DATE_RE).fullmatch(key) and not re.search(
             r"年|月|天|日|周|世纪|year|month|day|week|century", q.unit or ""):
         return 1.0  # a date is no head count and no sum of money
-    if q.unit_class == "percent" and re.search(r"\d+/\d+|分之|一半|半数|\d成|[一二三四五六七八九]成", key):
+    if q.unit_class == "percent" and re.search(_SHARE, key):
         unit = 1.0  # a share written as a fraction (1/3, 三分之一) or in tenths (七成)
     if q.unit in _PEOPLE_UNITS and any(word in key for word in _PEOPLE_UNITS):
         unit = 1.0  # 名, 位 and 人 all count people
@@ -1534,7 +1558,7 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
     return 1.0
 
 
-_ZH_YEAR = re.compile(r"(?<!\d)(\d{4})(?:(年代)|(?=\s?(?:-|—|–|~|至|到)\s?\d{4}年|年))")
+_ZH_YEAR = re.compile(r"(?<!\d)(\d{4})\s?(?:(年代)|(?=\s?(?:-|—|–|~|至|到)\s?\d{4}\s?年|年))")
 _EN_YEAR = re.compile(r"(?<![\d.,$])\b(1[0-9]{3}|20[0-9]{2})(s)?\b(?![.,]\d)")
 
 

@@ -153,6 +153,10 @@ def test_amounts_with_units_and_percentages(question: str, sentence: str, answer
         ("物流園何時正式開業？", "物流園於2019年6月18日正式開業，目前入駐企業120家。", "2019年6月18日"),
         ("研討會在哪一天舉行？", "11月29日，高質量發展研討會在青島順利舉行。", "11月29日"),
         ("大橋是哪一年建成的？", "大橋於2008年建成通車，全長36公里。", "2008年"),
+        # Digits may stand a space apart from their unit (common in translated text).
+        ("华沙第一家证券交易所是何时成立的？", "华沙的第一家证券交易所成立于 1817 年。", "1817 年"),
+        ("When was Warsaw's first stock exchange established?",
+         "华沙的第一家证券交易所成立于 1817 年，一直营业到第二次世界大战。", "1817 年"),
     ],
 )
 def test_dates(question: str, sentence: str, answer: str) -> None:
@@ -221,6 +225,25 @@ def test_type_fit_prefers_sentences_of_the_right_kind() -> None:
         assert type_fit(asked, fitting) > type_fit(asked, words)
     for asked, sentence in ((question, money), ("Who?", words), ("為什麼？", words)):
         assert 0.0 <= type_fit(asked, sentence) <= 1.0
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("堪察加半島在中國哪個朝代就已經發現?", "中國早在唐代就已經發現了堪察加半島和千島群島。"),  # a dynasty
+    ("赤道的海洋在什麼時候過於溫暖？", "在白堊紀中期，赤道地區的海洋底層溫度約為攝氏23°。"),  # a period
+    ("這個活動會在什麼時間前後舉行？", "在元宵節前後各廟宇訂有自己的行程。"),  # a festival
+    ("詔書在哪一年頒布?", "庚申年三月二十四日，忽必烈自立為皇帝。"),  # a cyclical year
+    ("邊荒國界維持了多久?", "項城到濟南的邊荒國界維持了長達四十三年。"),  # a duration in numerals
+    ("採伐量占中國的多少比例?", "採伐量曾常年占中國的三分之一至二分之一。"),  # a fraction
+])
+def test_type_fit_reads_times_and_amounts_that_are_not_digits(question: str, sentence: str) -> None:
+    assert type_fit(question, sentence) >= 0.8
+    assert type_fit(question, "這裡的居民以務農為生，民風淳樸。") < 0.5
+
+
+def test_round_numbers_in_chinese_numerals_and_spaced_magnitudes_are_amounts() -> None:
+    question = "鄭軍預估大約不到多少?"
+    assert type_fit(question, "軍力預估不到三千。") > type_fit(question, "軍力分散各地。")
+    assert _answer("总资本是多少？", "截至当日，总资本 1625.84 亿欧元。") == "1625.84 亿欧元"
 
 
 def test_a_count_question_is_not_fitted_by_a_date_or_money() -> None:
@@ -311,6 +334,7 @@ def test_years_named() -> None:
     assert years_named("平安銀行青島分行2021年的淨利潤是多少？") == {2021}
     assert years_named("1750-1760年間，法國商人在此建立要塞。") == {1750, 1760}
     assert years_named("What was the population of Warsaw in 2010?") == {2010}
+    assert years_named("截至 2009 年 8 月 31 日，有 374家上市公司。") == {2009}
     assert years_named("共有2021名代表參加，投資$2010.5萬。") == frozenset()  # counts and sums, no years
 
 
