@@ -10,6 +10,7 @@ from eval.metrics import char_f1
 from qa.extract import (
     QuestionType,
     ShortAnswer,
+    answer_form_absent,
     answer_form_missing,
     classify_question,
     expected_unit,
@@ -141,6 +142,12 @@ def test_amount_follows_the_matched_words_not_the_first_number() -> None:
         ("大桥全长多少公里？", "大橋於2008年建成通車，全長36公里。", "36公里"),
         ("其中成功授信了幾戶？", "已成功授信14戶，累計放款金額3800萬元。", "14戶"),
         ("該行累計放款多少？", "已成功授信14戶，累計放款金額3800萬元。", "3800萬元"),
+        # Across scripts nothing aligns: a number in the asked unit goes first.
+        ("How many square kilometers is the Amazon Basin?",
+         "这一盆地达 7,000,000平方公里（2,700,000平方英里），其中 5,500,000 平方公里被雨林覆盖。",
+         "7,000,000平方公里"),
+        ("What is the total investment of the TOD project?",
+         "閻家山TOD項目規劃佔地面積約150畝，總投資26億元，將依托三線換乘交通優勢。", "26億元"),
     ],
 )
 def test_amounts_with_units_and_percentages(question: str, sentence: str, answer: str) -> None:
@@ -168,6 +175,14 @@ def test_quoted_names() -> None:
     assert _answer("論壇以什麼為主題？", forum) == "“綠色發展 共享未來”"
     campaign = "市里推出了名为「城市微更新」的活动，鼓励居民参与。"
     assert _answer("这个活动叫什么名字？", campaign) == "「城市微更新」"
+
+
+def test_a_quoted_name_the_question_already_says_is_no_answer() -> None:
+    question = "“走萬企 提信心 優服務”活動中獲得放款最多的是哪家企業？"
+    sentence = ("嚴格落實各級監管部門關於開展“走萬企 提信心 優服務”活動的決策部署，"
+                "平安銀行青島分行開展了“走萬企 提信心 優服務”專項走訪活動。")
+    answer = _answer(question, sentence)
+    assert answer is None or "走萬企" not in answer
 
 
 def test_lists() -> None:
@@ -320,6 +335,14 @@ def _short(question: str, sentence: str, text: str) -> ShortAnswer:
 ])
 def test_answer_form_missing(question: str, sentence: str, short: str, missing: float) -> None:
     assert answer_form_missing(question, sentence, _short(question, sentence, short)) == missing
+
+
+def test_answer_form_absent() -> None:
+    assert answer_form_absent("有多少人參加了研討會？", "11月29日，研討會在青島順利舉行。")  # a date only
+    assert answer_form_absent("研討會在哪一天舉行？", "研討會在青島順利舉行。")
+    assert not answer_form_absent("有多少人參加了研討會？", "共有300餘人參加了研討會。")
+    assert not answer_form_absent("研討會在哪一天舉行？", MEETING)
+    assert not answer_form_absent("誰主持了研討會？", "研討會在青島順利舉行。")  # no form asked
 
 
 def test_answer_form_missing_without_a_short_answer_falls_back_to_type_fit() -> None:
