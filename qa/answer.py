@@ -13,6 +13,7 @@ from index.text import detect_script, is_han_text, search_key, tokenize
 from .crosslingual import shared_scorer
 from .extract import (
     ShortAnswer,
+    answer_form_absent,
     answer_form_missing,
     extract_short_answer,
     question_focus,
@@ -73,16 +74,19 @@ class Support:
     form_missing: float  # how far the answer falls short of the asked form (qa.extract.answer_form_missing)
     same_script: bool
     year_mismatch: float = 0.0  # asks about a year its context never names (qa.extract.year_mismatch)
+    form_absent: float = 0.0  # the sentence holds nothing of the asked form (qa.extract.answer_form_absent)
 
     def confidence(self, settings: Settings) -> float:
         """One number compared with the abstention threshold."""
         year = settings.abstain_year_weight * self.year_mismatch  # digits read the same in any script
-        if not self.same_script:  # lexical evidence and the short answer are weak across scripts
-            return self.dense + settings.abstain_cross_script_offset - year
+        if not self.same_script:  # lexical evidence and the short answer's score are weak across scripts
+            return (self.dense + settings.abstain_cross_script_offset - year
+                    - settings.abstain_cross_script_form_weight * self.form_missing)
         return (self.dense + settings.abstain_coverage_weight * self.coverage
                 + settings.abstain_short_weight * self.short_score
                 - settings.abstain_focus_weight * self.focus_missing
-                - settings.abstain_form_weight * self.form_missing - year)
+                - settings.abstain_form_weight * self.form_missing
+                - settings.abstain_form_absent_weight * self.form_absent - year)
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,7 @@ class Answerer:
         form_missing = answer_form_missing(query, best.sentence.text, best.short)
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script,
-                       year_mismatch(query, context))
+                       year_mismatch(query, context), float(answer_form_absent(query, best.sentence.text)))
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

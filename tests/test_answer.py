@@ -94,6 +94,8 @@ def test_a_sections_heading_supports_the_answer_under_it(engine) -> None:
     ("煙台二級分行是哪一年成立的？", "hant"),  # the branch is named, no year is given for it
     ("青島科技大學的校長是誰？", "hant"),  # the university is covered, its president is not
     ("阎家山TOD项目预计何时竣工？", "hans"),  # the project is covered, no completion date
+    ("研討會共有多少位嘉賓出席？", "hant"),  # the meeting is covered; its sentence gives a date, no count
+    ("What is the annual interest rate of the branch's loans?", "en"),  # sums of money, no rate
 ])
 def test_abstains_on_near_topic_questions_the_articles_do_not_answer(engine, question: str,
                                                                       script: str) -> None:
@@ -101,6 +103,15 @@ def test_abstains_on_near_topic_questions_the_articles_do_not_answer(engine, que
     assert answer.abstained, answer.answer
     assert answer.citations == () and answer.short_answer is None
     assert answer.answer == ABSTAIN_TEXT[script]
+
+
+@pytest.mark.parametrize("question", [
+    "閻家山TOD項目總投資多少？",
+    "What is the total investment of the Yanjiashan TOD project?",  # across scripts: the form decides
+])
+def test_answers_an_amount_question_in_either_script(engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained and answer.short_answer == "26億元"
 
 
 def test_a_clause_is_cited_with_the_date_and_subject_of_the_clause_before_it(engine) -> None:
@@ -126,7 +137,7 @@ def test_dev_split_quality_floor(engine) -> None:
             abstained_right += answer.abstained
     assert held / answered >= 0.92  # measured 0.933
     assert abstained_wrong / answered <= 0.05  # measured 0.022
-    assert abstained_right / unanswerable >= 0.55  # measured 0.60
+    assert abstained_right / unanswerable >= 0.65  # measured 0.70
 
 
 def test_dictionary_glosses_score_only_questions_in_another_script(engine) -> None:
