@@ -2,7 +2,8 @@
 
 Collects, per question, the chosen sentence's support signals (cosine, coverage, focus words its
 article never uses, how far the short answer falls short of the asked form, whether the sentence
-holds that form at all, a year asked about that the text never names) on three dev sets:
+holds that form at all, an amount said of another named thing, a year asked about that the text
+never names) on three dev sets:
 - the built-in dev gold set, with its hand-written unanswerable questions;
 - a DRCD dev sample as asked (answerable: abstaining on a sentence that holds the answer is a loss);
 - the same DRCD questions with their gold paragraph removed from the candidates and every sentence
@@ -81,7 +82,7 @@ def weights_of(settings: Settings) -> dict[str, float]:
             "focus": settings.abstain_focus_weight, "form": settings.abstain_form_weight,
             "cross": settings.abstain_cross_script_offset, "year": settings.abstain_year_weight,
             "cross_form": settings.abstain_cross_script_form_weight,
-            "form_absent": settings.abstain_form_absent_weight}
+            "form_absent": settings.abstain_form_absent_weight, "subject": settings.abstain_subject_weight}
 
 
 def confidences(rows: list[dict], settings: Settings) -> np.ndarray:
@@ -145,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
 
     sets = masks(rows)
     grid = []
-    for coverage, short, focus, form, absent, year, cross_form in itertools.product(
-            [0.0, 0.05, 0.1], [0.0, 0.01, 0.02], [0.0, 0.1, 0.15, 0.2, 0.3],
-            [0.0, 0.1, 0.15, 0.2, 0.3], [0.0, 0.05, 0.08, 0.1], [0.0, 0.1, 0.2], [0.0, 0.2, 0.3]):
+    for coverage, short, focus, form, absent, year, cross_form, subject in itertools.product(
+            [0.0, 0.05, 0.1], [0.0, 0.01], [0.1, 0.15, 0.2, 0.3], [0.1, 0.15, 0.2], [0.0, 0.05, 0.08, 0.1],
+            [0.0, 0.1, 0.2], [0.0, 0.2, 0.3], [0.0, 0.2, 0.3]):
         trial = settings.with_(abstain_coverage_weight=coverage, abstain_short_weight=short,
                                abstain_focus_weight=focus, abstain_form_weight=form, abstain_year_weight=year,
-                               abstain_cross_script_form_weight=cross_form, abstain_form_absent_weight=absent)
+                               abstain_cross_script_form_weight=cross_form, abstain_form_absent_weight=absent,
+                               abstain_subject_weight=subject)
         confidence = confidences(rows, trial)  # once per rule; the thresholds only compare
         for threshold in np.arange(0.66, 1.00, 0.002):
             r = rates(sets, confidence, float(threshold))

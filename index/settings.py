@@ -85,17 +85,20 @@ class Settings:
     #: score - focus_weight x (IDF share of the question's focus words the cited article never uses)
     #: - form_weight x (how far the short answer falls short of the asked form: a year for 哪一年,
     #: a number in the asked unit for 多少名; qa.extract.answer_form_missing) - form_absent_weight
-    #: when the sentence holds nothing of that form at all (qa.extract.answer_form_absent). Across
+    #: when the sentence holds nothing of that form at all (qa.extract.answer_form_absent) -
+    #: subject_weight when an amount's clause speaks of another named thing than the question
+    #: (qa.extract.answer_subject_mismatch). Across
     #: scripts (English question, Chinese text) lexical signals do not reach: the cosine plus an
     #: offset, minus cross_script_form_weight x the same form signal. Both minus year_weight when the
     #: question asks about a year its cited text never names. Below the threshold: abstain.
     #: Calibrated with bench/tune_answer.py on dev splits only (docs/bench/abstention.json).
-    abstain_threshold: float = 0.788
+    abstain_threshold: float = 0.82
     abstain_coverage_weight: float = 0.1
     abstain_short_weight: float = 0.0
-    abstain_focus_weight: float = 0.15
+    abstain_focus_weight: float = 0.1
     abstain_form_weight: float = 0.1
-    abstain_form_absent_weight: float = 0.08
+    abstain_form_absent_weight: float = 0.05
+    abstain_subject_weight: float = 0.2
     abstain_cross_script_offset: float = 0.15
     abstain_cross_script_form_weight: float = 0.2
     #: Subtracted when the question asks about a year the cited text never names (other years only).
@@ -137,7 +140,7 @@ class Settings:
                      "crosslingual_gloss_passage_weight",
                      "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
                      "abstain_form_weight", "abstain_year_weight", "abstain_cross_script_form_weight",
-                     "abstain_form_absent_weight"):
+                     "abstain_form_absent_weight", "abstain_subject_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

@@ -15,6 +15,7 @@ from .extract import (
     ShortAnswer,
     answer_form_absent,
     answer_form_missing,
+    answer_subject_mismatch,
     extract_short_answer,
     question_focus,
     to_question_script,
@@ -75,6 +76,7 @@ class Support:
     same_script: bool
     year_mismatch: float = 0.0  # asks about a year its context never names (qa.extract.year_mismatch)
     form_absent: float = 0.0  # the sentence holds nothing of the asked form (qa.extract.answer_form_absent)
+    subject_mismatch: float = 0.0  # the amount is said of something else (qa.extract.answer_subject_mismatch)
 
     def confidence(self, settings: Settings) -> float:
         """One number compared with the abstention threshold."""
@@ -86,7 +88,8 @@ class Support:
                 + settings.abstain_short_weight * self.short_score
                 - settings.abstain_focus_weight * self.focus_missing
                 - settings.abstain_form_weight * self.form_missing
-                - settings.abstain_form_absent_weight * self.form_absent - year)
+                - settings.abstain_form_absent_weight * self.form_absent
+                - settings.abstain_subject_weight * self.subject_mismatch - year)
 
 
 @dataclass(frozen=True)
@@ -261,8 +264,10 @@ class Answerer:
         focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
         form_missing = answer_form_missing(query, best.sentence.text, best.short)
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
+        sentence = best.sentence.text
         return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script,
-                       year_mismatch(query, context), float(answer_form_absent(query, best.sentence.text)))
+                       year_mismatch(query, context), float(answer_form_absent(query, sentence)),
+                       float(answer_subject_mismatch(query, sentence, best.short)))
 
     def decide(self, question: str, query: str, candidates: list[Candidate],
                scores: QueryScores | None = None) -> Decision:

@@ -137,7 +137,7 @@ def test_dev_split_quality_floor(engine) -> None:
             abstained_right += answer.abstained
     assert held / answered >= 0.92  # measured 0.933
     assert abstained_wrong / answered <= 0.05  # measured 0.022
-    assert abstained_right / unanswerable >= 0.65  # measured 0.70
+    assert abstained_right / unanswerable >= 0.70  # measured 0.75
 
 
 def test_dictionary_glosses_score_only_questions_in_another_script(engine) -> None:

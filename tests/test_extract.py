@@ -12,6 +12,7 @@ from qa.extract import (
     ShortAnswer,
     answer_form_absent,
     answer_form_missing,
+    answer_subject_mismatch,
     classify_question,
     expected_unit,
     extract_short_answer,
@@ -343,6 +344,18 @@ def test_answer_form_absent() -> None:
     assert not answer_form_absent("有多少人參加了研討會？", "共有300餘人參加了研討會。")
     assert not answer_form_absent("研討會在哪一天舉行？", MEETING)
     assert not answer_form_absent("誰主持了研討會？", "研討會在青島順利舉行。")  # no form asked
+
+
+@pytest.mark.parametrize(("question", "sentence", "mismatch"), [
+    # The area is one project's, inside the city asked about.
+    ("雁山科技生態城的總規劃面積是多少？", "據雁山科技生態城規劃，青科大TOD項目規劃佔地面積約15.7畝。", True),
+    ("閻家山TOD項目總投資多少？", "閻家山TOD項目佔地約150畝，總投資26億元。", False),  # the same thing
+    ("雁山科技生態城的規劃面積是多少？", "雁山科技生態城規劃面積約9平方公里。", False),
+    ("這個項目的面積是多少？", "青科大TOD項目規劃佔地面積約15.7畝。", False),  # the question names nothing
+    ("雁山科技生態城何時發布？", "據雁山科技生態城規劃，TOD項目於2023年發布。", False),  # no amount asked
+])
+def test_answer_subject_mismatch(question: str, sentence: str, mismatch: bool) -> None:
+    assert answer_subject_mismatch(question, sentence, extract_short_answer(question, sentence)) is mismatch
 
 
 def test_answer_form_missing_without_a_short_answer_falls_back_to_type_fit() -> None:
