@@ -262,9 +262,9 @@ class Answerer:
         total = sum(focus.values())
         article_key = self._article_key(best.article)
         focus_missing = (sum(w for t, w in focus.items() if t not in article_key) / total) if total else 0.0
-        form_missing = answer_form_missing(query, best.sentence.text, best.short)
-        short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         sentence = best.sentence.text
+        form_missing = answer_form_missing(query, sentence, best.short)
+        short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script,
                        year_mismatch(query, context), float(answer_form_absent(query, sentence)),
                        float(answer_subject_mismatch(query, sentence, best.short)))

@@ -1573,7 +1573,7 @@ def answer_subject_mismatch(question: str, sentence: str, short: ShortAnswer | N
 
     Why: `雁山科技生態城的總規劃面積是多少？` finds `據雁山科技生態城規劃，青科大TOD項目規劃佔地面積
     約15.7畝`: the right attribute, in the asked unit, of one project inside the city. On DRCD dev's
-    amount questions it holds for 1% of the sentences that answer, 18% of on-topic ones that don't.
+    amount questions it holds for 2 of 119 sentences that answer and 17 of 130 on-topic ones that don't.
     """
     q = _analyse(question)
     if q.qtype is not QuestionType.AMOUNT or q.english or short is None:
