@@ -1691,7 +1691,7 @@ def extract_short_answer(question: str, sentence: str) -> ShortAnswer | None:
         # number in the asked unit) is the evidence left, so a span of that form goes first.
         formed = [c for c in candidates if c[2][_FORM_NUM] >= 1.0 and c[2][_UNIT_FIT] >= 0.0]
         in_unit = [c for c in formed if q.unit and q.unit in s.key[c[0]:c[1]]]
-        candidates = in_unit or formed or candidates
+        candidates = _counting_the_asked_noun(q, s, in_unit) or in_unit or formed or candidates
     best: tuple[float, int, int] | None = None
     for start, end, vector in candidates:
         score = _score(vector, WEIGHTS)
@@ -1703,6 +1703,25 @@ def extract_short_answer(question: str, sentence: str) -> ShortAnswer | None:
         return None  # an English question over Chinese text: nothing places the answer
     score, start, end = best
     return ShortAnswer(sentence[start:end], start, end, q.qtype, round(score, 4))
+
+
+def _counting_the_asked_noun(q: _Question, s: _Sentence,
+                             spans: list[tuple[int, int, list[float]]]) -> list[tuple[int, int, list[float]]]:
+    """Of several counts in a Chinese sentence, those followed by a word whose dictionary glosses
+    hold the noun an English question counts (`how many outlets` -> `37家网点`, not `四家二级分行`)."""
+    match = _EN_UNIT_AFTER.search(q.key) if len(spans) > 1 else None
+    if match is None:
+        return []
+    from .gloss import shared_glossary, stem  # the dictionary loads once, for English questions only
+
+    glossary = shared_glossary()
+    wanted = stem(match.group(1))
+    found = []
+    for span in spans:
+        after = re.split(r"[，。；：、,;:]", s.key[span[1]:span[1] + 6], maxsplit=1)[0]
+        if wanted in glossary.terms(after):
+            found.append(span)
+    return found
 
 
 #: Words that point at the conversation or the text rather than name something (這場, 該行, 文中).

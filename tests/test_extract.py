@@ -149,6 +149,9 @@ def test_amount_follows_the_matched_words_not_the_first_number() -> None:
          "7,000,000平方公里"),
         ("What is the total investment of the TOD project?",
          "閻家山TOD項目規劃佔地面積約150畝，總投資26億元，將依托三線換乘交通優勢。", "26億元"),
+        # ... and of two counts in that unit, the one of the noun asked about (網點: outlet).
+        ("How many outlets does the Qingdao branch have?",
+         "目前下轄煙台、日照、威海、青島自貿區四家二級分行，37家網點。", "37家"),
     ],
 )
 def test_amounts_with_units_and_percentages(question: str, sentence: str, answer: str) -> None:
