@@ -266,7 +266,7 @@ class Answerer:
         form_missing = answer_form_missing(query, sentence, best.short)
         short_score = best.short.score if best.short is not None else self.settings.answer_no_short_score
         return Support(best.dense, coverage, short_score, focus_missing, form_missing, same_script,
-                       year_mismatch(query, context), float(answer_form_absent(query, sentence)),
+                       year_mismatch(query, context), float(answer_form_absent(query, sentence, best.fit)),
                        float(answer_subject_mismatch(query, sentence, best.short)))
 
     def decide(self, question: str, query: str, candidates: list[Candidate],

@@ -1541,25 +1541,25 @@ def _asks_form(q: _Question) -> bool:
     return q.qtype in _FORMED_TYPES or (q.qtype is QuestionType.OTHER and q.unit_class is not None)
 
 
-def answer_form_absent(question: str, sentence: str) -> bool:
+def answer_form_absent(question: str, sentence: str, fit: float | None = None) -> bool:
     """Whether the sentence holds nothing of the form the question asks for: no date at all for
-    `何時`, only dates or sums of money for `有多少人` (type fit <= 0.2).
+    `何時`, only dates or sums of money for `有多少人` (type fit <= 0.2; pass `fit` when the caller
+    has already computed type_fit(question, sentence)).
 
     Why: stronger evidence than a short answer of the wrong form (which may be the extractor's
     slip): for DRCD dev's date and amount questions it holds for 1.5% of the sentences that answer
     and 4% of the on-topic ones that don't.
     """
-    return _asks_form(_analyse(question)) and type_fit(question, sentence) <= 0.2
-
-
-#: Parts of speech of names (people, places, organisations, other proper nouns, Latin words); in a
-#: question an unknown word counts too (a name the dictionary lacks: 雁山).
-_SUBJECT_NAME_POS = frozenset("nr nrt nrfg ns nt nz eng".split())
+    if not _asks_form(_analyse(question)):
+        return False
+    return (type_fit(question, sentence) if fit is None else fit) <= 0.2
 
 
 def _names(tokens: Iterable[_Token], unknown: bool = False) -> list[str]:
-    return [t.text for t in tokens
-            if (t.pos in _SUBJECT_NAME_POS or (unknown and t.pos == "oov")) and len(t.text) >= 2]
+    """The names among the tokens (_NAME_POS); an unknown word counts only when `unknown` (in a
+    question it is mostly a name the dictionary lacks, 雁山; in a long sentence often a mis-cut)."""
+    wanted = _NAME_POS if unknown else _NAME_POS - {"oov"}
+    return [t.text for t in tokens if t.pos in wanted and len(t.text) >= 2]
 
 
 def _mentions(name: str, text: str) -> bool:
