@@ -1593,11 +1593,54 @@ def answer_subject_mismatch(question: str, sentence: str, short: ShortAnswer | N
     return bool(foreign) and not any(_mentions(name, s.key[first:last]) for name in asked)
 
 
+def _counted_word(text: str) -> str:
+    """What a count is of, from the word right after it when that is a noun or a modifier of one
+    (`網點` in `37家網點中`, `二級` in `四家二級分行`); '' when the count ends its clause or a
+    preposition or verb follows (`幾家在青島`)."""
+    words = tokenize(_CLAUSE_END.split(text[:8], maxsplit=1)[0])
+    word = words[0] if words else ""
+    if word and _HAN.match(word[0]) and (_is_nounish(word) or _pos_table().get(word) == "b"):
+        return word
+    return ""
+
+
+_CLAUSE_END = re.compile(r"[，。；：、,;:？?！!（(]")
+
+
+def _asked_count_noun(q: _Question) -> str:
+    """The noun a Chinese count question counts: the word after its unit (`幾家網點` -> 网点), or,
+    when the unit ends the question (`37家網點中，青島市內有幾家`), the word after another number in
+    that unit in the question. '' when there is none."""
+    if q.english or q.unit not in _COUNT_UNITS:
+        return ""
+    unit = q.unit
+    rest = q.key[q.wh_end:]
+    if rest.startswith(unit) and (noun := _counted_word(rest[len(unit):])):
+        return noun
+    for match in re.finditer(rf"(?:{_DIGITS}|{_CNUM}){re.escape(unit)}", q.key):
+        if not match.start() <= q.wh_start < match.end() and (noun := _counted_word(q.key[match.end():])):
+            return noun
+    return ""
+
+
+def _counts_another_noun(q: _Question, s: _Sentence, end: int) -> bool:
+    """Whether the count ending at `end` is of another thing than the question counts, while the
+    sentence counts the asked thing elsewhere (`四家二級分行，37家網點` for how many 網點)."""
+    noun = _asked_count_noun(q)
+    if not noun or noun in s.key[end:end + 8]:
+        return False
+    if not _counted_word(s.key[end:]):
+        return False  # `網點共37家`: what it counts comes before it
+    return any(noun in s.key[m.end():m.end() + 8] and m.end() != end
+               for m in re.finditer(rf"(?:{_DIGITS}|{_CNUM}){re.escape(q.unit or '')}", s.key))
+
+
 def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None) -> float:
     """How far the answer falls short of the form the question asks for, in [0, 1]: 0 when the
     short answer is a date for `何時`, a year for `哪一年`, a number in the asked unit for
-    `多少名員工`; 1 when it is not (`11月` for `有多少人`, `11月29日` for `哪一年`). Other
-    questions get 0; without a short answer, the sentence's type fit decides.
+    `多少名員工`; 1 when it is not (`11月` for `有多少人`, `11月29日` for `哪一年`, `四家二級分行`
+    for how many of the `37家網點`). Other questions get 0; without a short answer, the sentence's
+    type fit decides.
 
     Why: a sentence on the right topic that cannot give an answer of the asked form is the commonest
     near-miss of an unanswerable question; the abstention rule reads this.
@@ -1632,9 +1675,9 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
         unit = 1.0  # a share written as a fraction (1/3, 三分之一) or in tenths (七成)
     if q.unit in _PEOPLE_UNITS and any(word in key for word in _PEOPLE_UNITS):
         unit = 1.0  # 名, 位 and 人 all count people
-    if form >= 1.0 and unit >= 0:
+    if form >= 1.0 and unit >= 0 and not _counts_another_noun(q, s, end):
         return 0.0
-    if form > 0 and unit >= 0 and _amount_spans(key):
+    if form > 0 and unit >= 0 and _amount_spans(key) and not _counts_another_noun(q, s, end):
         return 0.4  # holds an amount among other words
     return 1.0
 

@@ -96,6 +96,7 @@ def test_a_sections_heading_supports_the_answer_under_it(engine) -> None:
     ("阎家山TOD项目预计何时竣工？", "hans"),  # the project is covered, no completion date
     ("研討會共有多少位嘉賓出席？", "hant"),  # the meeting is covered; its sentence gives a date, no count
     ("What is the annual interest rate of the branch's loans?", "en"),  # sums of money, no rate
+    ("平安銀行青島分行的37家網點裡，有幾家在青島市區？", "hant"),  # its other count is of 二級分行
 ])
 def test_abstains_on_near_topic_questions_the_articles_do_not_answer(engine, question: str,
                                                                       script: str) -> None:
@@ -112,6 +113,15 @@ def test_abstains_on_near_topic_questions_the_articles_do_not_answer(engine, que
 def test_answers_an_amount_question_in_either_script(engine, question: str) -> None:
     answer = engine.ask(question)
     assert not answer.abstained and answer.short_answer == "26億元"
+
+
+@pytest.mark.parametrize(("question", "short"), [
+    ("平安銀行青島分行有幾家網點？", "37家"),
+    ("平安銀行青島分行下轄幾家二級分行？", "四家"),
+])
+def test_a_count_question_gets_the_count_of_what_it_asks_about(engine, question: str, short: str) -> None:
+    answer = engine.ask(question)  # one sentence counts both: `四家二級分行，37家網點`
+    assert not answer.abstained and answer.short_answer == short
 
 
 def test_a_clause_is_cited_with_the_date_and_subject_of_the_clause_before_it(engine) -> None:
@@ -137,7 +147,7 @@ def test_dev_split_quality_floor(engine) -> None:
             abstained_right += answer.abstained
     assert held / answered >= 0.92  # measured 0.933
     assert abstained_wrong / answered <= 0.05  # measured 0.022
-    assert abstained_right / unanswerable >= 0.70  # measured 0.75
+    assert abstained_right / unanswerable >= 0.80  # measured 0.80
 
 
 def test_dictionary_glosses_score_only_questions_in_another_script(engine) -> None:

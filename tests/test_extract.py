@@ -336,6 +336,12 @@ def _short(question: str, sentence: str, text: str) -> ShortAnswer:
     # an English quantity question over Chinese text needs the quantity
     ("What is the total investment of the project?", "項目總投資3.5億元。", "3.5億元", 0.0),
     ("What is the interest rate of the product?", "授信金額超16億元。", "16億元", 1.0),
+    # a count of another thing than the one asked, when the sentence counts the asked thing apart
+    ("37家網點中，青島市內有幾家？", "下轄四家二級分行，37家網點。", "四家", 1.0),
+    ("37家網點裡，有幾家在青島市區？", "下轄四家二級分行，37家網點。", "四家", 1.0),
+    ("分行有幾家網點？", "下轄四家二級分行，37家網點。", "37家", 0.0),
+    ("分行有幾家二級分行？", "下轄四家二級分行，37家網點。", "四家", 0.0),
+    ("分行有幾家網點？", "網點共37家，二級分行四家。", "37家", 0.0),  # the noun comes first
 ])
 def test_answer_form_missing(question: str, sentence: str, short: str, missing: float) -> None:
     assert answer_form_missing(question, sentence, _short(question, sentence, short)) == missing
