@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -1593,18 +1593,29 @@ def answer_subject_mismatch(question: str, sentence: str, short: ShortAnswer | N
     return bool(foreign) and not any(_mentions(name, s.key[first:last]) for name in asked)
 
 
-def _counted_word(text: str) -> str:
-    """What a count is of, from the word right after it when that is a noun or a modifier of one
-    (`網點` in `37家網點中`, `二級` in `四家二級分行`); '' when the count ends its clause or a
+_CLAUSE_END = re.compile(r"[，。；：、,;:？?！!（(]")
+
+
+def _after_count(key: str, end: int) -> str:
+    """The few characters after a count that say what it counts, up to the clause's end
+    (`二级分行` after `四家` in `四家二级分行，37家网点`)."""
+    return _CLAUSE_END.split(key[end:end + 8], maxsplit=1)[0]
+
+
+def _counts_in(key: str, unit: str) -> Iterator[re.Match[str]]:
+    """The numbers in `unit` a key holds (`37家`, `四家`)."""
+    return re.finditer(rf"(?:{_DIGITS}|{_CNUM}){re.escape(unit)}", key)
+
+
+def _counted_word(key: str, end: int) -> str:
+    """What the count ending at `end` is of, when the word right after it is a noun or a modifier of
+    one (`網點` in `37家網點中`, `二級` in `四家二級分行`); '' when the count ends its clause or a
     preposition or verb follows (`幾家在青島`)."""
-    words = tokenize(_CLAUSE_END.split(text[:8], maxsplit=1)[0])
+    words = tokenize(_after_count(key, end))
     word = words[0] if words else ""
     if word and _HAN.match(word[0]) and (_is_nounish(word) or _pos_table().get(word) == "b"):
         return word
     return ""
-
-
-_CLAUSE_END = re.compile(r"[，。；：、,;:？?！!（(]")
 
 
 def _asked_count_noun(q: _Question) -> str:
@@ -1614,11 +1625,10 @@ def _asked_count_noun(q: _Question) -> str:
     if q.english or q.unit not in _COUNT_UNITS:
         return ""
     unit = q.unit
-    rest = q.key[q.wh_end:]
-    if rest.startswith(unit) and (noun := _counted_word(rest[len(unit):])):
+    if q.key.startswith(unit, q.wh_end) and (noun := _counted_word(q.key, q.wh_end + len(unit))):
         return noun
-    for match in re.finditer(rf"(?:{_DIGITS}|{_CNUM}){re.escape(unit)}", q.key):
-        if not match.start() <= q.wh_start < match.end() and (noun := _counted_word(q.key[match.end():])):
+    for match in _counts_in(q.key, unit):
+        if not match.start() <= q.wh_start < match.end() and (noun := _counted_word(q.key, match.end())):
             return noun
     return ""
 
@@ -1627,12 +1637,12 @@ def _counts_another_noun(q: _Question, s: _Sentence, end: int) -> bool:
     """Whether the count ending at `end` is of another thing than the question counts, while the
     sentence counts the asked thing elsewhere (`四家二級分行，37家網點` for how many 網點)."""
     noun = _asked_count_noun(q)
-    if not noun or noun in s.key[end:end + 8]:
+    if not noun or noun in _after_count(s.key, end):
         return False
-    if not _counted_word(s.key[end:]):
+    if not _counted_word(s.key, end):
         return False  # `網點共37家`: what it counts comes before it
-    return any(noun in s.key[m.end():m.end() + 8] and m.end() != end
-               for m in re.finditer(rf"(?:{_DIGITS}|{_CNUM}){re.escape(q.unit or '')}", s.key))
+    return any(m.end() != end and noun in _after_count(s.key, m.end())
+               for m in _counts_in(s.key, q.unit or ""))
 
 
 def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None) -> float:
@@ -1675,9 +1685,11 @@ def answer_form_missing(question: str, sentence: str, short: ShortAnswer | None)
         unit = 1.0  # a share written as a fraction (1/3, 三分之一) or in tenths (七成)
     if q.unit in _PEOPLE_UNITS and any(word in key for word in _PEOPLE_UNITS):
         unit = 1.0  # 名, 位 and 人 all count people
-    if form >= 1.0 and unit >= 0 and not _counts_another_noun(q, s, end):
+    if unit < 0 or _counts_another_noun(q, s, end):
+        return 1.0
+    if form >= 1.0:
         return 0.0
-    if form > 0 and unit >= 0 and _amount_spans(key) and not _counts_another_noun(q, s, end):
+    if form > 0 and _amount_spans(key):
         return 0.4  # holds an amount among other words
     return 1.0
 
@@ -1759,12 +1771,7 @@ def _counting_the_asked_noun(q: _Question, s: _Sentence,
 
     glossary = shared_glossary()
     wanted = stem(match.group(1))
-    found = []
-    for span in spans:
-        after = re.split(r"[，。；：、,;:]", s.key[span[1]:span[1] + 6], maxsplit=1)[0]
-        if wanted in glossary.terms(after):
-            found.append(span)
-    return found
+    return [span for span in spans if wanted in glossary.terms(_after_count(s.key, span[1]))]
 
 
 #: Words that point at the conversation or the text rather than name something (這場, 該行, 文中).
