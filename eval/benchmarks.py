@@ -35,6 +35,7 @@ class BenchmarkDocument:
     id: str
     title: str
     text: str
+    article: str = ""  # the index of the file's article (`data[i]`) the paragraph belongs to
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _locate(context: str, text: str, start: int) -> int | None:
+def locate_answer(context: str, text: str, start: int) -> int | None:
     """Where an answer really starts: the given offset if it matches, else the nearest `find`.
 
     Offsets of -1 (free-form answers not in the context) are not located: they stay answer strings
@@ -121,7 +122,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _Question:
+class SquadQuestion:
     """One question as read from the file, with its paragraph's position and id."""
 
     id: str
@@ -133,11 +134,11 @@ class _Question:
     impossible: bool
 
 
-def _read_squad(path: Path) -> tuple[list[BenchmarkDocument], list[_Question]]:
+def read_squad(path: Path) -> tuple[list[BenchmarkDocument], list[SquadQuestion]]:
     """Paragraphs and questions of a SQuAD-style file, in file order, with checked structure."""
     data = _read_json(path)
     documents: list[BenchmarkDocument] = []
-    questions: list[_Question] = []
+    questions: list[SquadQuestion] = []
     seen_paragraphs: set[str] = set()
     seen_questions: set[str] = set()
     for a_index, article in enumerate(data["data"]):
@@ -153,7 +154,8 @@ def _read_squad(path: Path) -> tuple[list[BenchmarkDocument], list[_Question]]:
                 context = paragraph["context"]
                 if not isinstance(context, str):
                     raise TypeError("'context' is not a string")
-                documents.append(BenchmarkDocument(id=paragraph_id, title=title, text=context))
+                documents.append(BenchmarkDocument(id=paragraph_id, title=title, text=context,
+                                                    article=str(a_index)))
                 for qa in paragraph["qas"]:
                     question_id = str(qa["id"])
                     if question_id in seen_questions:
@@ -161,7 +163,7 @@ def _read_squad(path: Path) -> tuple[list[BenchmarkDocument], list[_Question]]:
                     seen_questions.add(question_id)
                     evidences = qa.get("evidences")
                     questions.append(
-                        _Question(
+                        SquadQuestion(
                             id=question_id,
                             question=str(qa["question"]),
                             paragraph_id=paragraph_id,
@@ -184,7 +186,7 @@ def _read_squad(path: Path) -> tuple[list[BenchmarkDocument], list[_Question]]:
 
 
 def _gold_item(
-    question: _Question, question_text: str, context: str, name: str,
+    question: SquadQuestion, question_text: str, context: str, name: str,
     spans: list[tuple[int, int]],
 ) -> GoldItem:
     """Build one GoldItem: distinct answers, evidence from the file or from located answer spans."""
@@ -198,7 +200,7 @@ def _gold_item(
         else:
             found: list[str] = []
             for text, start in question.answers:
-                position = _locate(context, text, start)
+                position = locate_answer(context, text, start)
                 if position is None:
                     continue
                 # Trim the span to the stripped answer so that stray spaces never pull in a
@@ -232,11 +234,11 @@ def load_squad_benchmark(
     """
     path = Path(path)
     name = name or path.stem
-    documents, questions = _read_squad(path)
+    documents, questions = read_squad(path)
     texts = {question.id: question.question for question in questions}
     if questions_path is not None:
         questions_path = Path(questions_path)
-        other_documents, other_questions = _read_squad(questions_path)
+        other_documents, other_questions = read_squad(questions_path)
         _check_aligned(path, questions, len(documents), questions_path, other_questions,
                        len(other_documents))
         texts = {question.id: question.question for question in other_questions}
@@ -253,8 +255,8 @@ def load_squad_benchmark(
 
 
 def _check_aligned(
-    path: Path, questions: list[_Question], n_paragraphs: int,
-    other_path: Path, other: list[_Question], other_paragraphs: int,
+    path: Path, questions: list[SquadQuestion], n_paragraphs: int,
+    other_path: Path, other: list[SquadQuestion], other_paragraphs: int,
 ) -> None:
     """Raise InputError unless both files hold the same question ids in the same paragraphs."""
     if n_paragraphs != other_paragraphs:

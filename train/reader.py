@@ -1,0 +1,364 @@
+"""Fine-tune multilingual-e5-small into the span reader (`qa.reader`), on CPU, resumably.
+
+Recipe (chosen for 2 cores; the comparison is in `qa/reader_model/MODEL_CARD.md`): every weight
+but the word embeddings is trained, in bfloat16 autocast (about twice as fast as fp32 on CPUs with
+AVX-512 BF16), with layer-wise learning-rate decay, a faster head, warm-up then linear decay. Each
+epoch every question gives one context holding its answer and one that does not (its own article's
+or a retrieved one, drawn anew each epoch). A checkpoint is written atomically every few hundred
+steps; running the same command again resumes from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.metrics import char_f1, exact_match
+from qa.reader import (
+    FROZEN_PARAMETERS,
+    READER_FORMAT,
+    ReaderConfig,
+    best_span,
+    build_span_reader,
+    encode,
+    pad_batch,
+    span_labels,
+)
+
+from .data import ReaderExample, read_examples
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_NAME = "reader.safetensors"
+META_NAME = "reader.json"
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every training choice, recorded in the shipped metadata."""
+
+    epochs: float = 3.0
+    batch_size: int = 32
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    layer_decay: float = 0.9
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    negatives_per_question: int = 1
+    bf16: bool = True
+    seed: int = 13
+    checkpoint_every: int = 100
+    eval_every: int = 400
+    eval_questions: int = 200
+
+
+@dataclass
+class _Batch:
+    ids: list[list[int]]
+    starts: list[int]
+    ends: list[int]
+
+
+def _windows_for(tokenizer: Any, example: ReaderExample, contexts: list, config: ReaderConfig,
+                 ) -> list[tuple[list[int], int, int]]:
+    windows = encode(tokenizer, example.question, [c.text for c in contexts], config)
+    out = []
+    for ids, offsets, ci in zip(windows.input_ids, windows.offsets, windows.context_index, strict=True):
+        context = contexts[ci]
+        if context.start is None:
+            out.append((ids, 0, 0))
+        else:
+            s, e = span_labels(offsets, context.start, context.end)
+            out.append((ids, s, e))
+    return out
+
+
+def epoch_batches(examples: Sequence[ReaderExample], tokenizer: Any, config: ReaderConfig,
+                  recipe: Recipe, epoch: int) -> list[_Batch]:
+    """The batches of one epoch, the same every time for the same epoch (so a run can resume)."""
+    rng = random.Random(recipe.seed * 1000 + epoch)
+    windows: list[tuple[list[int], int, int]] = []
+    for example in examples:
+        contexts = [rng.choice(example.positives)]
+        negatives = list(example.negatives)
+        rng.shuffle(negatives)
+        contexts += negatives[: recipe.negatives_per_question]
+        windows += _windows_for(tokenizer, example, contexts, config)
+    rng.shuffle(windows)
+    # Similar lengths share a batch (less padding); batches are then shuffled.
+    chunk = recipe.batch_size * 50
+    batches = []
+    for i in range(0, len(windows), chunk):
+        part = sorted(windows[i:i + chunk], key=lambda w: len(w[0]))
+        for j in range(0, len(part), recipe.batch_size):
+            rows = part[j:j + recipe.batch_size]
+            batches.append(_Batch([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]))
+    rng.shuffle(batches)
+    return batches
+
+
+def _parameter_groups(model: Any, recipe: Recipe, layers: int) -> list[dict[str, Any]]:
+    groups: dict[tuple[float, float], list[Any]] = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        if name.startswith("qa_outputs"):
+            lr = recipe.head_lr
+        elif ".layer." in name:
+            depth = int(name.split(".layer.")[1].split(".")[0])
+            lr = recipe.lr * recipe.layer_decay ** (layers - 1 - depth)
+        else:  # embeddings
+            lr = recipe.lr * recipe.layer_decay ** layers
+        decay = 0.0 if name.endswith("bias") or "LayerNorm" in name else recipe.weight_decay
+        groups.setdefault((lr, decay), []).append(parameter)
+    return [{"params": ps, "lr": lr, "initial_lr": lr, "weight_decay": wd}
+            for (lr, wd), ps in groups.items()]
+
+
+def load_base(base_dir: Path) -> tuple[Any, Any]:
+    """The rebuilt e5 folder as a span reader (random head) and its tokenizer."""
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+    import torch
+
+    encoder = AutoModel.from_pretrained(str(base_dir), dtype=torch.float32, add_pooling_layer=False)
+    return build_span_reader(encoder), tokenizer
+
+
+def predict(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
+            bf16: bool = True, batch_size: int = 32) -> list:
+    """The best span of every window (torch; for training-time evaluation)."""
+    import torch
+
+    windows = encode(tokenizer, question, contexts, config)
+    spans = []
+    model.eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for i in range(0, len(windows), batch_size):
+            ids, mask = pad_batch(windows.input_ids[i:i + batch_size], tokenizer.pad_token_id)
+            start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            start, end = start.float().numpy(), end.float().numpy()
+            for j in range(len(ids)):
+                k = i + j
+                ci = windows.context_index[k]
+                span = best_span(start[j], end[j], windows.offsets[k], contexts[ci], ci, config)
+                if span is not None:
+                    spans.append(span)
+    return spans
+
+
+def evaluate(model: Any, tokenizer: Any, examples: Sequence[ReaderExample], config: ReaderConfig,
+             bf16: bool = True) -> dict[str, float]:
+    """Reader-dev figures: F1 / EM of the best span over all of a question's contexts (answer and
+    distractors), and how well the margin separates "answer here" from "answer hidden"."""
+    f1s, ems, shown, hidden = [], [], [], []
+    for example in examples:
+        contexts = [c.text for c in example.positives] + [c.text for c in example.negatives]
+        spans = predict(model, tokenizer, example.question, contexts, config, bf16)
+        n_pos = len(example.positives)
+        if not spans:
+            continue
+        best = max(spans, key=lambda s: s.margin)
+        text = contexts[best.context_index][best.start:best.end]
+        f1s.append(char_f1(text, example.answers))
+        ems.append(exact_match(text, example.answers))
+        shown.append(best.margin)
+        negative = [s.margin for s in spans if s.context_index >= n_pos]
+        if negative:
+            hidden.append(max(negative))
+    return {"questions": len(f1s), "f1": float(np.mean(f1s)) if f1s else 0.0,
+            "em": float(np.mean(ems)) if ems else 0.0, "auc": _auc(shown, hidden)}
+
+
+def _auc(positive: list[float], negative: list[float]) -> float:
+    if not positive or not negative:
+        return float("nan")
+    pos = np.asarray(positive)
+    neg = np.asarray(negative)
+    return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    import torch
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def save_weights(model: Any, out_dir: Path, meta: dict[str, Any]) -> Path:
+    """The trained weights (fp16 safetensors, word embeddings left out) and their metadata."""
+    import torch
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(dtype=torch.float16).contiguous()
+             for k, v in model.state_dict().items() if k not in FROZEN_PARAMETERS}
+    tmp = out_dir / f".{WEIGHTS_NAME}.tmp"
+    save_file(state, str(tmp), metadata={"format": str(READER_FORMAT)})
+    os.replace(tmp, out_dir / WEIGHTS_NAME)
+    digest = hashlib.sha256((out_dir / WEIGHTS_NAME).read_bytes()).hexdigest()
+    meta = {**meta, "format": READER_FORMAT, "sha256": digest}
+    tmp_meta = out_dir / f".{META_NAME}.tmp"
+    tmp_meta.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp_meta, out_dir / META_NAME)
+    return out_dir / WEIGHTS_NAME
+
+
+def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe: Recipe | None = None,
+          config: ReaderConfig | None = None, max_steps: int | None = None, limit: int | None = None,
+          progress: bool = True) -> dict[str, Any]:
+    """Train (or resume) the reader; writes checkpoints to `work_dir`, the weights to `out_dir`.
+
+    `max_steps` and `limit` (questions per split) shrink a run for tests and probes.
+    """
+    import torch
+    from tqdm import tqdm
+
+    recipe = recipe or Recipe()
+    config = config or ReaderConfig()
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(recipe.seed)
+    train_examples = read_examples(Path(data_dir) / "train.jsonl")[:limit]
+    dev_examples = read_examples(Path(data_dir) / "dev.jsonl")[:limit]
+    model, tokenizer = load_base(base_dir)
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name not in FROZEN_PARAMETERS)
+    layers = model.encoder.config.num_hidden_layers
+    optimizer = torch.optim.AdamW(_parameter_groups(model, recipe, layers))
+    steps_per_epoch = len(epoch_batches(train_examples, tokenizer, config, recipe, 0))
+    total = max(1, math.ceil(steps_per_epoch * recipe.epochs))
+    if max_steps is not None:
+        total = min(total, max_steps)
+    warmup = max(1, int(total * recipe.warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = work_dir / CHECKPOINT_NAME
+    history_path = work_dir / "history.jsonl"
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["recipe"] != asdict(recipe) or state["total"] != total:
+            raise RuntimeError(f"{checkpoint} belongs to another recipe; remove {work_dir} to start over")
+        model.load_state_dict(state["model"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step = state["step"]
+        log.info("resuming at step %d of %d", step, total)
+
+    def save_checkpoint() -> None:
+        trainable = {k: v for k, v in model.state_dict().items() if k not in FROZEN_PARAMETERS}
+        _atomic_torch_save({"model": trainable, "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(), "step": step, "total": total,
+                            "recipe": asdict(recipe)}, checkpoint)
+
+    def record(entry: dict[str, Any]) -> None:
+        with history_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+    bar = tqdm(total=total, initial=step, desc="training reader", unit="step", disable=not progress,
+               dynamic_ncols=True)
+    started = time.time()
+    losses: list[float] = []
+    epoch, epoch_start = 0, 0  # epochs differ a little in length (contexts overflow differently)
+    while step < total:
+        batches = epoch_batches(train_examples, tokenizer, config, recipe, epoch)
+        if step >= epoch_start + len(batches):  # resuming past this epoch
+            epoch, epoch_start = epoch + 1, epoch_start + len(batches)
+            continue
+        for batch in batches[step - epoch_start:]:
+            if step >= total:
+                break
+            model.train()
+            ids, mask = pad_batch(batch.ids, tokenizer.pad_token_id)
+            ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+                start, end = model(ids_t, mask_t)
+            start = start.float().masked_fill(mask_t == 0, -1e4)
+            end = end.float().masked_fill(mask_t == 0, -1e4)
+            loss = (torch.nn.functional.cross_entropy(start, torch.tensor(batch.starts))
+                    + torch.nn.functional.cross_entropy(end, torch.tensor(batch.ends))) / 2
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", epoch=epoch)
+            if step % recipe.checkpoint_every == 0 or step == total:
+                save_checkpoint()
+                record({"step": step, "epoch": epoch,
+                        "loss": float(np.mean(losses[-recipe.checkpoint_every:])),
+                        "elapsed_s": round(time.time() - started, 1)})
+            if step % recipe.eval_every == 0 and step < total:
+                figures = evaluate(model, tokenizer, dev_examples[: recipe.eval_questions], config,
+                                   recipe.bf16)
+                record({"step": step, "dev_sample": figures})
+                bar.write(f"step {step}: reader-dev sample {figures}")
+        epoch, epoch_start = epoch + 1, epoch_start + len(batches)
+    bar.close()
+    figures = evaluate(model, tokenizer, dev_examples, config, recipe.bf16)
+    record({"step": step, "dev": figures})
+    meta = {"recipe": asdict(recipe), "config": config.as_dict(), "steps": step,
+            "train_questions": len(train_examples), "dev_questions": len(dev_examples),
+            "reader_dev": figures}
+    save_weights(model, Path(out_dir), meta)
+    return meta
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m train.reader`: build the data if needed, then train or resume."""
+    import argparse
+
+    from index import Settings
+    from index.model_build import ensure_e5_model
+
+    from .data import write_examples
+
+    parser = argparse.ArgumentParser(prog="python -m train.reader", description=__doc__.split("\n")[0])
+    parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"),
+                        help="folder holding drcd/ and cmrc2018/ (only the train pool is read)")
+    parser.add_argument("--data", type=Path, default=Path("artifacts/reader-data"),
+                        help="where the training examples are written (built when missing)")
+    parser.add_argument("--work", type=Path, default=Path("artifacts/reader-train"),
+                        help="checkpoints and the training log; re-running resumes from here")
+    parser.add_argument("--out", type=Path, default=Path("qa/reader_model"),
+                        help="where the trained weights are written")
+    parser.add_argument("--epochs", type=float, default=Recipe.epochs)
+    parser.add_argument("--lr", type=float, default=Recipe.lr)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N questions per split")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if not (args.data / "train.jsonl").exists():
+        counts = write_examples(args.data, args.benchmarks)
+        log.info("training data: %s", counts)
+    base = ensure_e5_model(Settings().models_dir)
+    recipe = Recipe(epochs=args.epochs, lr=args.lr)
+    meta = train(args.data, args.work, args.out, base, recipe, max_steps=args.max_steps, limit=args.limit)
+    print(json.dumps(meta["reader_dev"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
