@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -50,6 +51,7 @@ def _print_report(report: IngestReport) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Add files; with --rebuild, re-derive the whole index from its articles first."""
     settings = _settings(args)
     if not args.paths and not args.rebuild:
         raise InputError("give the files or folders to ingest (or --rebuild alone to rebuild the "
@@ -60,8 +62,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                       progress=sys.stderr.isatty())
     else:
         report = library.reindex(progress=sys.stderr.isatty())
+    if report.rebuilt_from:
+        print(f"rebuilt from {report.rebuilt_from}: every article it holds is kept")
     _print_report(report)
     return 1 if report.rejected else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Verify the index in full and repair it from the newest intact copy of its articles."""
+    from index.store import IndexStore
+
+    settings = _settings(args)
+    if IndexStore(settings.resolved_index_dir).is_new():
+        print(f"no index in {settings.resolved_index_dir} yet: nothing to check")
+        return 0
+    library = Library(settings, open_existing=False)  # loads (and if damaged rebuilds) the model
+    found = library.check()
+    for generation, problems in found.generations.items():
+        live = " (live)" if generation == found.live else ""
+        print(f"{generation}{live}: {'ok' if not problems else '; '.join(problems)}")
+    for source in found.sources:
+        print(f"intact copy of the articles: {source.name}, {len(source.articles)} articles "
+              f"(commit {source.seq})")
+    if found.healthy:
+        live = found.sources[0] if found.sources else None
+        print(f"healthy: {len(live.articles) if live else 0} articles, every file matches its checksum")
+        return 0
+    for problem in found.problems:
+        print(f"problem: {problem}")
+    if args.check:
+        print("run `articleqa doctor` without --check to repair it (every article is kept)")
+        return 1
+    report = library.reindex(progress=sys.stderr.isatty())
+    after = library.check()
+    print(f"repaired: rebuilt from {report.rebuilt_from}, {report.articles} articles, "
+          f"{report.passages} passages ({report.embedded} passages re-embedded, {report.reused} reused)")
+    if not after.healthy:
+        print(f"still damaged: {'; '.join(after.problems)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -71,8 +110,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    library = Library(_settings(args))
-    articles = sorted(library.snapshot.articles.values(), key=lambda a: (a.source, a.title))
+    """List the articles; reads the article list alone, so it needs no model (unless the
+    default index is new and gets the built-in corpus first)."""
+    from index.store import IndexStore
+
+    settings = _settings(args)
+    stored = IndexStore(settings.resolved_index_dir).live_articles()
+    if stored is None:
+        stored = list(Library(settings).snapshot.articles.values())
+    articles = sorted(stored, key=lambda a: (a.source, a.title))
     if args.json:
         rows = [{"id": a.id, "title": a.title, "sentences": len(a.sentences), "source": a.source,
                  "ingested_at": a.ingested_at} for a in articles]
@@ -278,12 +324,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="add or update articles from files",
                        description="Add .txt, .md and .html files (or folders, recursively). "
                                    "Re-ingesting a file replaces its articles; unchanged passages "
-                                   "are never embedded twice. Bad files are listed and skipped.")
+                                   "are never embedded twice. Files that are skipped are listed "
+                                   "with their reason (exit status 1).")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders")
     p.add_argument("--rebuild", action="store_true",
-                   help="start a fresh index (needed after changing the model or the passage "
-                        "settings); alone, it rebuilds the index from the articles it holds")
+                   help="re-derive passages, vectors and the lexical index from the articles the "
+                        "index holds (after changing the model or the passage settings, or after "
+                        "damage); every article is kept. With PATHs, those are added too")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("doctor", parents=[common], help="verify the index and repair it",
+                       description="Verify every file of the index against the checksums in its "
+                                   "manifest, the counts, and the vectors against the articles; "
+                                   "when anything is damaged, rebuild the index from the newest "
+                                   "intact copy of its articles (the article store, or a "
+                                   "generation's copy), saying which. No article is ever dropped. "
+                                   "A damaged model folder is rebuilt too.")
+    p.add_argument("--check", action="store_true", help="only report; change nothing (exit 1 if damaged)")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("remove", parents=[common], help="remove articles by id",
                        description="Remove articles by id (see `articleqa list`).")
@@ -365,6 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `articleqa search --json | head`: the reader left, not an error
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except ArticleQAError as exc:
         print(f"articleqa: error: {exc}", file=sys.stderr)
         return 1

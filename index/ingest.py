@@ -50,19 +50,29 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[Rejected]]:
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
+            before = len(found) + len(rejected)
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue  # hidden files and folders (.git, .DS_Store) are not articles
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.append(child)
+                else:
+                    rejected.append(Rejected(str(child), _unsupported()))
+            if len(found) + len(rejected) == before:
+                rejected.append(Rejected(str(path), "the folder holds no files to ingest"))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.append(path)
             else:
-                valid = ", ".join(sorted(SUPPORTED_SUFFIXES))
-                rejected.append(Rejected(str(path), f"unsupported file type (use {valid})"))
+                rejected.append(Rejected(str(path), _unsupported()))
         else:
             rejected.append(Rejected(str(path), "no such file or folder"))
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique, rejected
+
+
+def _unsupported() -> str:
+    return f"unsupported file type (use {', '.join(sorted(SUPPORTED_SUFFIXES))})"
 
 
 def source_for_path(path: Path) -> str:

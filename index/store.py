@@ -2,11 +2,16 @@
 
 Layout of an index folder:
     CURRENT            name of the live generation (replaced atomically)
+    articles.jsonl     the article store: every article of the library, the source of truth
     .lock              held by the one writer at a time
     gen-<stamp>/       manifest.json, articles.jsonl, passages.jsonl (with tokens), vectors.npy,
                        faiss.index, sentences.jsonl, sentence_vectors.npy, bm25/
-A writer builds a complete generation in a temporary folder, renames it into place and only then
-switches CURRENT, so a reader (or a process restarted after a kill) always sees a whole index.
+Everything in a generation but its articles is derived from them and can be rebuilt. Each commit
+gets the next sequence number; the article store and the generation's own copy of the articles
+both carry it with a checksum, so any one damaged or missing file leaves an intact copy of the
+newest articles (`IndexStore.article_sources`). A writer builds a complete generation in a
+temporary folder, renames it into place, replaces the article store, and only then switches
+CURRENT, so a reader (or a process restarted after a kill) always sees a whole index.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import contextlib
 import errno
 import fcntl
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -26,21 +32,27 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
 from .embed import ModelFingerprint
-from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError
+from .errors import ArticleQAError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .lexical import LexicalIndex
 from .records import Article, BlockKind, Passage, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KEEP_GENERATIONS = 2
-REBUILD_HINT = ("rebuild it from the articles it holds with `articleqa ingest --rebuild` "
-                "(or with other files: `articleqa ingest --rebuild PATH...`)")
+#: The fix for an index built with other settings: re-embed its articles (none is dropped).
+REBUILD_HINT = "rebuild it from its articles with `articleqa ingest --rebuild` (every article is kept)"
+#: The fix for a damaged index: rebuild from the intact article store or generation.
+REPAIR_HINT = ("run `articleqa doctor` to repair it from its intact copy of the articles "
+               "(every article is kept)")
+ARTICLE_STORE = "articles.jsonl"
+_STORE_HEADER = "articleqa_article_store"
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,6 +92,8 @@ class IndexSnapshot:
     lexical: LexicalIndex | None = field(default=None, repr=False)
     #: How the articles were cut into passages (Settings.split_signature at build time).
     split: dict[str, int] = field(default_factory=dict)
+    #: The commit that wrote it (IndexStore.write); 0 before it is written.
+    seq: int = 0
 
     def __post_init__(self) -> None:
         self._passage_pos = {p.id: i for i, p in enumerate(self.passages)}
@@ -191,13 +205,37 @@ class IndexStore:
         """Whether a complete generation has been written here."""
         return self.current_file.is_file()
 
+    def is_new(self) -> bool:
+        """Whether nothing was ever committed here (no CURRENT, no generation, no article store)."""
+        return (not self.current_file.exists() and not self.generations()
+                and not (self.path / ARTICLE_STORE).exists())
+
+    def generations(self) -> list[str]:
+        """Names of the complete generation folders, newest first."""
+        if not self.path.is_dir():
+            return []
+        return sorted((p.name for p in self.path.glob("gen-*") if p.is_dir()), reverse=True)
+
     def current_generation(self) -> str | None:
-        """Name of the live generation, or None when the folder holds no index yet."""
+        """Name of the live generation; None only when nothing was ever committed here.
+
+        An empty, unreadable or dangling CURRENT is an IndexCorruptError, never an empty library.
+        """
         try:
             name = self.current_file.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            return None
-        return name or None
+            if self.is_new():
+                return None
+            raise IndexCorruptError(f"the index's CURRENT pointer is missing; {REPAIR_HINT}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(f"the index's CURRENT pointer cannot be read ({exc.__class__.__name__}); "
+                                    f"{REPAIR_HINT}") from exc
+        if not name or not name.startswith("gen-") or "/" in name:
+            raise IndexCorruptError(f"the index's CURRENT pointer is {'empty' if not name else 'garbled'}; "
+                                    f"{REPAIR_HINT}")
+        if not (self.path / name).is_dir():
+            raise IndexCorruptError(f"the index's live generation {name} is missing; {REPAIR_HINT}")
+        return name
 
     @contextlib.contextmanager
     def write_lock(self, timeout_s: float = 900.0) -> Iterator[None]:
@@ -225,27 +263,58 @@ class IndexStore:
 
     def read(self, expected: ModelFingerprint | None = None,
              split: dict[str, int] | None = None) -> IndexSnapshot | None:
-        """Load the live generation; None when there is none. Refuses another model's index, and
-        (when `split` is given) one whose passages were cut with other settings."""
+        """Load the live generation; None when nothing was ever committed. Refuses another model's
+        index, and (when `split` is given) one whose passages were cut with other settings."""
+        generation = self.current_generation()
+        if generation is None:
+            return None
+        return self.read_generation(generation, expected, split)
+
+    def live_articles(self) -> list[Article] | None:
+        """The live generation's articles alone (no vectors, no model): for listing. None when
+        nothing was ever committed here."""
         generation = self.current_generation()
         if generation is None:
             return None
         folder = self.path / generation
+        files = self._manifest(generation).get("files") or {}
+        damaged = _size_problems(folder, {k: v for k, v in files.items() if k == "articles.jsonl"})
+        if damaged:
+            raise IndexCorruptError(f"index generation {generation} is damaged ({damaged[0]}); "
+                                    f"{REPAIR_HINT}")
+        try:
+            return [_article_from_row(r) for r in _read_jsonl(folder / "articles.jsonl")]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"cannot read the articles of index generation {generation} "
+                                    f"({_describe(exc, folder)}); {REPAIR_HINT}") from exc
+
+    def _manifest(self, generation: str) -> dict[str, Any]:
+        folder = self.path / generation
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"cannot read the index manifest in {folder}: {exc}; "
-                                    f"{REBUILD_HINT}") from exc
+            raise IndexCorruptError(f"cannot read the manifest of index generation {generation} "
+                                    f"({exc.__class__.__name__}); {REPAIR_HINT}") from exc
+        if not isinstance(manifest, dict):
+            raise IndexCorruptError(f"the manifest of index generation {generation} is damaged; "
+                                    f"{REPAIR_HINT}")
+        return manifest
+
+    def read_generation(self, generation: str, expected: ModelFingerprint | None = None,
+                        split: dict[str, int] | None = None) -> IndexSnapshot:
+        """Load one generation in full (IndexCorruptError when any of its files is damaged)."""
+        folder = self.path / generation
+        manifest = self._manifest(generation)
         version = manifest.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexMismatchError(
-                f"the index in {self.path} has format version {version}, this articleqa reads "
+                f"the index has format version {version}, this articleqa reads "
                 f"version {FORMAT_VERSION}; {REBUILD_HINT}"
             )
         stored = manifest.get("model", {})
         if expected is not None and stored != expected.as_dict():
             raise IndexMismatchError(
-                f"the index in {self.path} was built with model {stored.get('name')!r} "
+                f"the index was built with model {stored.get('name')!r} "
                 f"(dim {stored.get('dimension')}, prompts {stored.get('query_prompt')!r}/"
                 f"{stored.get('passage_prompt')!r}) but the settings use {expected.name!r} "
                 f"(dim {expected.dimension}); {REBUILD_HINT}, or configure the index's model again"
@@ -253,10 +322,13 @@ class IndexStore:
         stored_split = manifest.get("split") or {}
         if split is not None and stored_split != split:
             raise IndexMismatchError(
-                f"the index in {self.path} was cut into passages with "
+                f"the index was cut into passages with "
                 f"{stored_split or 'settings older versions did not record'}, but the settings ask "
                 f"for {split}; {REBUILD_HINT}, or set the passage settings back"
             )
+        damaged = _size_problems(folder, manifest.get("files") or {})
+        if damaged:
+            raise IndexCorruptError(f"index generation {generation} is damaged ({damaged[0]}); {REPAIR_HINT}")
         try:
             articles = [_article_from_row(r) for r in _read_jsonl(folder / "articles.jsonl")]
             rows = _read_jsonl(folder / "passages.jsonl")
@@ -265,17 +337,16 @@ class IndexStore:
             sentence_rows = _read_jsonl(folder / "sentences.jsonl")
             sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
             lexical = LexicalIndex.load(folder / "bm25", len(rows))
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise IndexCorruptError(f"cannot read the index in {folder}: {exc}; "
-                                    f"{REBUILD_HINT}") from exc
-        if len(rows) != len(vectors) or faiss_index.ntotal != len(rows):
-            raise IndexCorruptError(f"the index in {folder} is inconsistent ({len(rows)} passages,"
-                                    f" {len(vectors)} vectors); {REBUILD_HINT}")
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            raise IndexCorruptError(f"cannot read index generation {generation} "
+                                    f"({_describe(exc, folder)}); {REPAIR_HINT}") from exc
+        problems = _agreement_problems(manifest, articles, rows, vectors, faiss_index.ntotal,
+                                       sentence_rows, sentence_vectors)
+        if problems:
+            raise IndexCorruptError(f"index generation {generation} is inconsistent ({problems[0]}); "
+                                    f"{REPAIR_HINT}")
         if manifest.get("index_type") == "hnsw":
             faiss.downcast_index(faiss_index).hnsw.efSearch = int(manifest.get("ef_search", 128))
-        if len(sentence_rows) != len(sentence_vectors):
-            raise IndexCorruptError(f"the index in {folder} is inconsistent (sentence vectors); "
-                                    f"{REBUILD_HINT}")
         embed_keys = [row.pop("embed_key") for row in rows]
         tokens = [row.pop("tokens") for row in rows]
         passages = [Passage(**row) for row in rows]
@@ -295,15 +366,181 @@ class IndexStore:
             created_at=manifest.get("created_at", ""),
             faiss_index=faiss_index,
             split=stored_split,
+            seq=int(manifest.get("seq", 0)),
         )
 
-    def write(self, snapshot: IndexSnapshot, ef_search: int) -> str:
-        """Write a new generation and make it live atomically; returns its name. Hold the lock."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=self.path))
+    # ----- the article store and its copies -----
+    def article_sources(self) -> list[ArticleSource]:
+        """Every intact copy of the library's articles, newest commit first (the article store
+        before a generation's copy of the same commit). Damaged copies are left out."""
+        found: list[ArticleSource] = []
+        store = self._read_article_store()
+        if store is not None:
+            found.append(store)
+        for generation in self.generations():
+            try:
+                manifest = self._manifest(generation)
+                entry = (manifest.get("files") or {}).get("articles.jsonl")
+                path = self.path / generation / "articles.jsonl"
+                if entry is not None and _sha256_file(path) != entry.get("sha256"):
+                    continue
+                articles = [_article_from_row(r) for r in _read_jsonl(path)]
+                # Generations of format 2 recorded no checksums: the count must agree instead.
+                if entry is None and len(articles) != (manifest.get("counts") or {}).get("articles"):
+                    continue
+            except (ArticleQAError, OSError, ValueError, KeyError, TypeError):
+                continue
+            found.append(ArticleSource(f"generation {generation}", int(manifest.get("seq", 0)),
+                                       tuple(articles), generation))
+        found.sort(key=lambda source: -source.seq)  # stable: the store stays ahead of its copy
+        return found
+
+    def _read_article_store(self) -> ArticleSource | None:
+        path = self.path / ARTICLE_STORE
         try:
-            _write_jsonl(tmp / "articles.jsonl",
-                         [_article_row(a) for a in snapshot.articles.values()])
+            with path.open("rb") as fh:
+                header = json.loads(fh.readline())
+                body = fh.read()
+            if not isinstance(header, dict) or header.get(_STORE_HEADER) != 1:
+                return None
+            if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+                return None
+            rows = [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
+            articles = tuple(_article_from_row(r) for r in rows)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if len(articles) != header.get("articles"):
+            return None
+        return ArticleSource("the article store", int(header.get("seq", 0)), articles,
+                             str(header.get("generation", "")))
+
+    def salvage_vectors(self, expected: ModelFingerprint) -> VectorCache:
+        """Every vector (and passage tokens) that some generation still holds intact for this
+        model, keyed by the text it embeds: a rebuild embeds only what none of them has.
+
+        Why per file pair: when only faiss.index or bm25/ is damaged, all vectors are still good.
+        """
+        cache = VectorCache()
+        for generation in self.generations():
+            folder = self.path / generation
+            try:
+                manifest = self._manifest(generation)
+            except IndexCorruptError:
+                continue
+            files = manifest.get("files") or {}
+            if manifest.get("model") != expected.as_dict():
+                continue
+
+            def intact(name: str, folder: Path = folder, files: dict = files) -> bool:
+                entry = files.get(name)
+                path = folder / name
+                return bool(entry) and path.is_file() and _sha256_file(path) == entry.get("sha256")
+
+            try:
+                if intact("passages.jsonl") and intact("vectors.npy"):
+                    rows = _read_jsonl(folder / "passages.jsonl")
+                    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+                    if len(rows) == len(vectors):
+                        cache.add_passages([r["embed_key"] for r in rows], [r["tokens"] for r in rows],
+                                           vectors)
+                if intact("sentences.jsonl") and intact("sentence_vectors.npy"):
+                    rows = _read_jsonl(folder / "sentences.jsonl")
+                    vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+                    if len(rows) == len(vectors):
+                        cache.add_sentences([r["key"] for r in rows], vectors)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return cache
+
+    def heal_article_store(self, snapshot: IndexSnapshot) -> bool:
+        """Rewrite a missing or stale article store from the live generation's verified articles.
+        Hold the lock. Returns whether it was rewritten."""
+        if self._store_seq() >= snapshot.seq:
+            return False  # only the header is read here: verifying it in full is `check`'s job
+        files = self._manifest(snapshot.generation).get("files") or {}
+        path = self.path / snapshot.generation / "articles.jsonl"
+        if _sha256_file(path) != (files.get("articles.jsonl") or {}).get("sha256"):
+            return False  # the generation's copy is not intact either: that is doctor's job
+        self._write_article_store(_read_jsonl(path), snapshot.seq, snapshot.generation)
+        log.warning("rewrote the missing or stale article store from generation %s", snapshot.generation)
+        return True
+
+    def check(self, expected: ModelFingerprint | None = None) -> IndexCheck:
+        """Verify every generation in full (checksums, counts, vectors against articles) and the
+        article store; says which intact copy of the articles is the newest."""
+        check = IndexCheck()
+        try:
+            check.live = self.current_generation()
+        except IndexCorruptError as exc:
+            check.problems.append(str(exc).split(";")[0])
+        for generation in self.generations():
+            problems = self._generation_problems(generation, expected)
+            check.generations[generation] = problems
+            if generation == check.live and problems:
+                check.problems.append(f"live generation {generation}: {problems[0]}")
+        sources = self.article_sources()
+        check.sources = sources
+        store = next((s for s in sources if s.name == "the article store"), None)
+        if store is None and not self.is_new():
+            check.problems.append(f"the article store {ARTICLE_STORE} is missing or damaged")
+        if sources and check.live and sources[0].seq > self._seq_of(check.live):
+            check.problems.append(f"the live generation is older than {sources[0].name}")
+        return check
+
+    def _seq_of(self, generation: str) -> int:
+        try:
+            return int(self._manifest(generation).get("seq", 0))
+        except IndexCorruptError:
+            return -1
+
+    def _generation_problems(self, generation: str, expected: ModelFingerprint | None) -> list[str]:
+        folder = self.path / generation
+        try:
+            manifest = self._manifest(generation)
+        except IndexCorruptError:
+            return ["manifest.json missing or damaged"]
+        problems = []
+        for name, entry in sorted((manifest.get("files") or {}).items()):
+            path = folder / name
+            if not path.is_file():
+                problems.append(f"{name} missing")
+            elif path.stat().st_size != entry.get("bytes") or _sha256_file(path) != entry.get("sha256"):
+                problems.append(f"{name} damaged (checksum)")
+        if problems:
+            return problems
+        try:
+            self.read_generation(generation, expected)
+        except (IndexCorruptError, IndexMismatchError) as exc:
+            problems.append(str(exc).split(";")[0])
+        return problems
+
+    def next_seq(self) -> int:
+        """The sequence number of the next commit: one past any this folder has seen."""
+        return max([self._store_seq(), *(self._seq_of(g) for g in self.generations())]) + 1
+
+    def _store_seq(self) -> int:
+        """The commit the article store's header names (-1 when missing or unreadable); reads
+        the header line only, so it is cheap however large the library."""
+        try:
+            with (self.path / ARTICLE_STORE).open("rb") as fh:
+                line = fh.readline()
+                header = json.loads(line)
+                size = os.fstat(fh.fileno()).st_size - len(line)
+            if header.get(_STORE_HEADER) != 1 or header.get("bytes") != size:
+                return -1  # another format, or truncated
+            return int(header["seq"])
+        except (OSError, ValueError, AttributeError, TypeError, KeyError):
+            return -1
+
+    def write(self, snapshot: IndexSnapshot, ef_search: int) -> str:
+        """Write a new generation, the article store, and make them live atomically; returns the
+        generation's name. Hold the lock."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        seq = self.next_seq()
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=self.path))
+        article_rows = [_article_row(a) for a in snapshot.articles.values()]
+        try:
+            _write_jsonl(tmp / "articles.jsonl", article_rows)
             _write_jsonl(tmp / "passages.jsonl",
                          [asdict(p) | {"embed_key": key, "tokens": tokens}
                           for p, key, tokens in zip(snapshot.passages, snapshot.embed_keys,
@@ -320,9 +557,14 @@ class IndexStore:
             assert snapshot.faiss_index is not None and snapshot.lexical is not None
             faiss.write_index(snapshot.faiss_index, str(tmp / "faiss.index"))
             snapshot.lexical.save(tmp / "bm25")
+            for path in (tmp / "bm25").rglob("*"):
+                if path.is_file():
+                    _fsync_file(path)
+            _fsync_file(tmp / "faiss.index")
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "app_version": app_version(),
+                "seq": seq,
                 "model": snapshot.fingerprint,
                 "split": snapshot.split,
                 "index_type": snapshot.index_type,
@@ -333,32 +575,164 @@ class IndexStore:
                     "passages": len(snapshot.passages),
                     "sentences": snapshot.sentence_count,
                 },
+                "files": {str(path.relative_to(tmp)): {"bytes": path.stat().st_size,
+                                                      "sha256": _sha256_file(path)}
+                          for path in sorted(tmp.rglob("*")) if path.is_file()},
             }
-            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                               encoding="utf-8")
-            _fsync_dir(tmp)
+            _write_text(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+            for folder in (tmp / "bm25", tmp):
+                if folder.is_dir():
+                    _fsync_dir(folder)
             name = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
             os.rename(tmp, self.path / name)
+            _fsync_dir(self.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        pointer = self.path / ".CURRENT.tmp"
-        with pointer.open("w", encoding="utf-8") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer, self.current_file)
+        self._write_article_store(article_rows, seq, name)
+        _write_text(self.path / ".CURRENT.tmp", name + "\n")
+        os.replace(self.path / ".CURRENT.tmp", self.current_file)
         _fsync_dir(self.path)
         self._collect_garbage(keep=name)
         log.info("wrote index generation %s (%d articles, %d passages)", name,
                  len(snapshot.articles), len(snapshot.passages))
+        snapshot.seq = seq
         return name
+
+    def _write_article_store(self, rows: list[dict], seq: int, generation: str) -> None:
+        body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+        header = {_STORE_HEADER: 1, "seq": seq, "generation": generation, "articles": len(rows),
+                  "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        tmp = self.path / f".{ARTICLE_STORE}.tmp"
+        with tmp.open("wb") as fh:
+            fh.write(json.dumps(header).encode("utf-8") + b"\n")
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path / ARTICLE_STORE)
+
+    def point_at(self, generation: str) -> None:
+        """Make an existing, intact generation live (repair). Hold the lock."""
+        _write_text(self.path / ".CURRENT.tmp", generation + "\n")
+        os.replace(self.path / ".CURRENT.tmp", self.current_file)
+        _fsync_dir(self.path)
 
     def _collect_garbage(self, keep: str) -> None:
         """Drop abandoned temp folders and all but the newest generations."""
         for tmp in self.path.glob(".tmp-gen-*"):
             shutil.rmtree(tmp, ignore_errors=True)
-        generations = sorted(p.name for p in self.path.glob("gen-*") if p.is_dir())
-        for old in generations[:-KEEP_GENERATIONS]:
+        for old in self.generations()[KEEP_GENERATIONS:]:
             if old != keep:
                 shutil.rmtree(self.path / old, ignore_errors=True)
+
+
+@dataclass
+class VectorCache:
+    """Vectors salvaged from intact files, in the shape `Library._build` reuses them."""
+
+    embed_keys: list[str] = field(default_factory=list)
+    passage_tokens: list[list[str]] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    sentence_keys: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
+
+    def add_passages(self, keys: list[str], tokens: list[list[str]], vectors: np.ndarray) -> None:
+        """Add passage vectors (keys already present are kept as they are)."""
+        self.embed_keys += keys
+        self.passage_tokens += tokens
+        self.vectors = vectors if self.vectors is None else np.concatenate([self.vectors, vectors])
+
+    def add_sentences(self, keys: list[str], vectors: np.ndarray) -> None:
+        """Add sentence vectors."""
+        self.sentence_keys += keys
+        self.sentence_vectors = (vectors if self.sentence_vectors is None
+                                 else np.concatenate([self.sentence_vectors, vectors]))
+
+
+@dataclass(frozen=True)
+class ArticleSource:
+    """One intact copy of the library's articles: where it is, and the commit it records."""
+
+    name: str
+    seq: int
+    articles: tuple[Article, ...]
+    generation: str = ""
+
+
+@dataclass
+class IndexCheck:
+    """What `IndexStore.check` found."""
+
+    live: str | None = None
+    problems: list[str] = field(default_factory=list)
+    generations: dict[str, list[str]] = field(default_factory=dict)
+    sources: list[ArticleSource] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the live generation and the article store are intact and agree."""
+        return not self.problems
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _size_problems(folder: Path, files: dict[str, Any]) -> list[str]:
+    """Files of a generation that are missing or not the size its manifest recorded (cheap: run
+    at every load; the checksums are verified by `IndexStore.check`)."""
+    problems = []
+    for name, entry in sorted(files.items()):
+        try:
+            size = (folder / name).stat().st_size
+        except OSError:
+            problems.append(f"{name} is missing")
+            continue
+        if size != entry.get("bytes"):
+            problems.append(f"{name} has {size} bytes, {entry.get('bytes')} were written")
+    return problems
+
+
+def _agreement_problems(manifest: dict[str, Any], articles: list[Article], rows: list[dict],
+                        vectors: np.ndarray, faiss_total: int, sentence_rows: list[dict],
+                        sentence_vectors: np.ndarray) -> list[str]:
+    """Counts that disagree between the manifest, the articles and the vectors derived from them."""
+    problems = []
+    counts = manifest.get("counts") or {}
+    if counts.get("articles", len(articles)) != len(articles):
+        problems.append(f"{len(articles)} articles, the manifest says {counts.get('articles')}")
+    if not len(rows) == len(vectors) == faiss_total:
+        problems.append(f"{len(rows)} passages, {len(vectors)} vectors, {faiss_total} in FAISS")
+    if len(sentence_rows) != len(sentence_vectors):
+        problems.append(f"{len(sentence_rows)} sentences, {len(sentence_vectors)} sentence vectors")
+    ids = {a.id for a in articles}
+    if any(row.get("article_id") not in ids for row in rows):
+        problems.append("passages of articles the generation does not hold")
+    if sum(len(a.sentences) for a in articles) != len(sentence_rows):
+        problems.append("sentence vectors do not match the articles' sentences")
+    return problems
+
+
+def _describe(exc: BaseException, folder: Path) -> str:
+    """An exception as a short reason with no filesystem path in it."""
+    text = str(exc).replace(str(folder), "").replace(str(folder.parent), "")
+    return f"{exc.__class__.__name__}: {text.strip(' :/')[:160]}"
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -76,12 +76,22 @@ def test_mixed_folder_ingests_good_files_and_lists_bad_ones(fresh_library: Libra
         "台北新聞\n\n台北市政府今天宣布，新的圖書館將於明年三月開放，預計投資五億元。".encode("big5"))
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 4)
-    (folder / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / ".hidden.txt").write_text(ENGLISH, encoding="utf-8")  # hidden files are not articles
     report = fresh_library.ingest_paths([folder, tmp_path / "missing.txt"])
     assert sorted(report.added) == ["Harbour Library Opens New Wing", "台北新聞"]
     rejected = {Path(r.name).name: r.reason for r in report.rejected}
-    assert set(rejected) == {"empty.txt", "binary.txt", "missing.txt"}
+    assert set(rejected) == {"empty.txt", "binary.txt", "missing.txt", "scan.pdf"}
     assert "no such file" in rejected["missing.txt"]
+    assert "unsupported file type" in rejected["scan.pdf"]  # listed, never skipped silently
+    assert not rejected["empty.txt"].startswith("empty.txt")  # the name is said once, beside it
+
+
+def test_a_folder_with_nothing_to_ingest_is_listed(fresh_library: Library, tmp_path: Path) -> None:
+    (tmp_path / "empty-folder").mkdir()
+    report = fresh_library.ingest_paths([tmp_path / "empty-folder"])
+    assert [Path(r.name).name for r in report.rejected] == ["empty-folder"]
+    assert "no files to ingest" in report.rejected[0].reason
 
 
 def test_all_bad_input_leaves_index_as_it_was(fresh_library: Library, tmp_path: Path) -> None:
@@ -104,8 +114,9 @@ def test_reopening_with_another_model_is_a_clear_error(fresh_library: Library, t
     with pytest.raises(IndexMismatchError, match="ingest --rebuild"):
         Library(other, seed_builtin=False)
     rebuilt = Library(other, seed_builtin=False, open_existing=False)
-    report = rebuilt.ingest_paths([doc], rebuild=True)
-    assert report.added == ["Harbour Library Opens New Wing"]
+    report = rebuilt.ingest_paths([doc], rebuild=True)  # re-embeds the articles it holds, keeps them
+    assert report.unchanged == ["Harbour Library Opens New Wing"] and report.embedded > 0
+    assert report.rebuilt_from == "the article store"
     assert Library(other, embedder=rebuilt.embedder).snapshot.articles
 
 
@@ -120,7 +131,7 @@ def test_other_passage_settings_are_a_clear_error_and_a_rebuild_keeps_the_articl
         Library(wider, embedder=fresh_library.embedder, seed_builtin=False)
     rebuilt = Library(wider, embedder=fresh_library.embedder, seed_builtin=False, open_existing=False)
     report = rebuilt.reindex()
-    assert report.added == ["Harbour Library Opens New Wing"] and report.embedded_sentences == 0
+    assert report.unchanged == ["Harbour Library Opens New Wing"] and report.embedded_sentences == 0
     reopened = Library(wider, embedder=fresh_library.embedder, seed_builtin=False)
     assert set(reopened.snapshot.articles) == set(fresh_library.snapshot.articles)
     assert len(reopened.snapshot.passages) < before  # wider passages: fewer of them

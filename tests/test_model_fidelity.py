@@ -267,8 +267,9 @@ def test_install_yields_to_concurrent_winner(tmp_path: Path) -> None:
     }
     target = model_build.model_dir_for(tmp_path)
     target.mkdir()
-    (target / model_build.MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
     (target / "theirs").write_text("1", encoding="utf-8")
+    marker["files"] = model_build.folder_checksums(target)  # type: ignore[assignment]
+    (target / model_build.MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
     ours = tmp_path / ".building-e5-ours"
     ours.mkdir()
     (ours / model_build.MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")

@@ -95,7 +95,40 @@ def test_corrupt_generation_is_a_clear_error(tmp_path: Path) -> None:
     with store.write_lock():
         name = store.write(_snapshot(), ef_search=16)
     (store.path / name / "vectors.npy").write_bytes(b"garbage")
-    with pytest.raises(IndexCorruptError, match="rebuild"):
+    with pytest.raises(IndexCorruptError, match="vectors.npy.*articleqa doctor"):
+        store.read(FP)
+    assert [source.name for source in store.article_sources()] == ["the article store",
+                                                                  f"generation {name}"]
+
+
+def test_a_format_2_generation_still_gives_its_articles_to_a_rebuild(tmp_path: Path) -> None:
+    """An index written before checksums (format 2) is refused with the fix, and the fix finds its
+    articles: an upgrade never loses them."""
+    store = IndexStore(tmp_path / "idx")
+    with store.write_lock():
+        name = store.write(_snapshot(), ef_search=16)
+    manifest_path = store.path / name / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 2
+    del manifest["files"], manifest["seq"]
+    manifest_path.write_text(json.dumps(manifest))
+    (store.path / "articles.jsonl").unlink()
+    with pytest.raises(IndexMismatchError, match="ingest --rebuild"):
+        store.read(FP)
+    (source,) = store.article_sources()
+    assert [a.id for a in source.articles] == ["a"]
+
+
+def test_empty_or_missing_current_is_an_error_not_an_empty_index(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "idx")
+    assert store.read(FP) is None  # nothing committed yet: a new, empty index
+    with store.write_lock():
+        store.write(_snapshot(), ef_search=16)
+    store.current_file.write_text("")
+    with pytest.raises(IndexCorruptError, match="CURRENT pointer is empty.*articleqa doctor"):
+        store.read(FP)
+    store.current_file.unlink()
+    with pytest.raises(IndexCorruptError, match="CURRENT pointer is missing"):
         store.read(FP)
 
 

@@ -1,0 +1,233 @@
+"""Fault injection over a real index of 32 articles: whatever single file is damaged, following the
+advice articleqa prints ends with every committed article present and searchable.
+
+The articles are DRCD dev paragraphs (real text, read from the shared benchmarks folder), ingested
+in two commits so the index holds an older generation too. Each fault runs on a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from articleqa import cli
+from index import Library, Settings
+from index.errors import ArticleQAError
+
+pytestmark = pytest.mark.slow
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+N_ARTICLES = 32
+
+
+def _paragraphs() -> list[tuple[str, str]]:
+    data = json.loads((BENCHMARKS / "drcd" / "DRCD_dev.json").read_text(encoding="utf-8"))
+    out = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"][:1]:
+            out.append((f"{article['title']}（{paragraph['id']}）", paragraph["context"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def article_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """32 real articles as .txt files (title line, blank line, text)."""
+    folder = tmp_path_factory.mktemp("drcd-articles")
+    files = []
+    for i, (title, text) in enumerate(_paragraphs()[: N_ARTICLES + 4]):
+        path = folder / f"article-{i:02d}.txt"
+        path.write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+        files.append(path)
+    return files
+
+
+@pytest.fixture(scope="module")
+def pristine(settings: Settings, embedder, article_files: list[Path],
+             tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """An index of 32 articles built in two commits; returns its folder and id -> first sentence."""
+    folder = tmp_path_factory.mktemp("pristine") / "index"
+    library = Library(settings.with_(index_dir=folder), embedder=embedder, seed_builtin=False)
+    library.ingest_paths(article_files[:20])
+    library.ingest_paths(article_files[20:N_ARTICLES])
+    articles = library.snapshot.articles
+    assert len(articles) == N_ARTICLES
+    assert len(library.store.generations()) == 2
+    return folder, {a.id: a.sentences[0].text for a in articles.values()}
+
+
+@pytest.fixture
+def use_session_embedder(monkeypatch: pytest.MonkeyPatch, embedder) -> None:
+    """The CLI builds a Library per command; let it reuse the session's loaded model."""
+    import index.library
+
+    monkeypatch.setattr(index.library, "Embedder", lambda _settings: embedder)
+
+
+def _copy(pristine_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(pristine_dir, target)
+    return target
+
+
+def _advice(message: str) -> list[str]:
+    """The command an error message advises, as CLI arguments (without `articleqa`)."""
+    found = re.search(r"`articleqa ([^`]+)`", message)
+    assert found, f"no advice in: {message}"
+    return found.group(1).split()
+
+
+def _follow_advice_until_it_opens(settings: Settings, embedder, capsys) -> Library:
+    """Open the index; while that fails, run the command its error advises (at most twice)."""
+    for _ in range(3):
+        try:
+            return Library(settings, embedder=embedder, seed_builtin=False)
+        except ArticleQAError as exc:
+            advice = _advice(str(exc))
+            assert advice[0] in ("doctor", "ingest"), advice
+            code = cli.main([*advice, "--home", str(settings.home), "--index", str(settings.index_dir)])
+            out, err = capsys.readouterr()
+            assert code == 0, f"{advice}: {out}{err}"
+    raise AssertionError("the index still does not open after following the advice twice")
+
+
+def _assert_all_present_and_searchable(library: Library, expected: dict[str, str]) -> None:
+    from qa import ArticleQA
+
+    assert set(library.snapshot.articles) == set(expected)
+    engine = ArticleQA(library.settings, library=library)
+    for article_id, sentence in expected.items():
+        hits = engine.search(sentence, k=5)
+        assert article_id in {h.passage.article_id for h in hits}, sentence
+
+
+def _index_files(folder: Path) -> list[str]:
+    live = (folder / "CURRENT").read_text().strip()
+    files = sorted(str(p.relative_to(folder)) for p in (folder / live).rglob("*") if p.is_file())
+    return files + ["articles.jsonl"]
+
+
+def _faults(folder: Path) -> list[tuple[str, str]]:
+    faults = [(name, how) for name in _index_files(folder) for how in ("delete", "truncate")]
+    return faults + [("CURRENT", "empty"), ("CURRENT", "delete"), ("newest generation", "delete")]
+
+
+def _inject(folder: Path, name: str, how: str) -> None:
+    if name == "newest generation":
+        shutil.rmtree(folder / (folder / "CURRENT").read_text().strip())
+        return
+    path = folder / name
+    if how == "delete":
+        path.unlink()
+    elif how == "empty":
+        path.write_text("")
+    else:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+
+
+def test_every_single_fault_is_repaired_without_losing_an_article(
+        pristine, settings: Settings, embedder, tmp_path: Path, capsys, use_session_embedder) -> None:
+    pristine_dir, expected = pristine
+    faults = _faults(pristine_dir)
+    assert len(faults) >= 20
+    results = []
+    for i, (name, how) in enumerate(faults):
+        folder = _copy(pristine_dir, tmp_path / f"fault-{i}")
+        _inject(folder, name, how)
+        local = settings.with_(index_dir=folder)
+        library = _follow_advice_until_it_opens(local, embedder, capsys)
+        lost = set(expected) - set(library.snapshot.articles)
+        results.append((name, how, len(lost)))
+        assert not lost, f"{how} {name}: lost {len(lost)} articles"
+        assert library.check().healthy, f"{how} {name}: {library.check().problems}"
+    _assert_all_present_and_searchable(library, expected)
+    print(f"faults tried: {len(results)}, articles lost: {sum(r[2] for r in results)}")
+
+
+def test_doctor_reports_then_repairs(pristine, settings: Settings, tmp_path: Path, capsys,
+                                     use_session_embedder) -> None:
+    pristine_dir, expected = pristine
+    folder = _copy(pristine_dir, tmp_path)
+    live = (folder / "CURRENT").read_text().strip()
+    (folder / live / "vectors.npy").write_bytes(b"\0" * 100)
+    args = ["--home", str(settings.home), "--index", str(folder)]
+    code = cli.main(["doctor", "--check", *args])
+    out, _ = capsys.readouterr()
+    assert code == 1 and "vectors.npy" in out and "problem" in out
+    assert (folder / live / "vectors.npy").stat().st_size == 100  # --check changed nothing
+    code = cli.main(["doctor", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"rebuilt from the article store, {N_ARTICLES} articles" in out
+    code = cli.main(["doctor", *args])
+    out, _ = capsys.readouterr()
+    assert code == 0 and out.strip().endswith("every file matches its checksum")
+
+
+def test_damage_never_turns_into_an_empty_or_builtin_library(pristine, settings: Settings, embedder,
+                                                             tmp_path: Path) -> None:
+    """The default index (seeded with the built-in corpus when new) with a damaged CURRENT is an
+    error, not the built-in corpus, and `list` says so instead of "the index is empty"."""
+    pristine_dir, _ = pristine
+    folder = _copy(pristine_dir, tmp_path)
+    (folder / "CURRENT").write_text("")
+    with pytest.raises(ArticleQAError, match="CURRENT.*empty.*articleqa doctor"):
+        Library(settings.with_(index_dir=folder), embedder=embedder, seed_builtin=True)
+    code = subprocess.run([sys.executable, "-m", "articleqa", "list", "--home", str(settings.home),
+                           "--index", str(folder)], capture_output=True, text=True, timeout=120)
+    assert code.returncode == 1 and "articleqa doctor" in code.stderr and "Traceback" not in code.stderr
+
+
+def test_a_damaged_model_folder_is_detected_and_rebuilt(e5_model_dir: Path, tmp_path: Path) -> None:
+    from index.model_build import ensure_e5_model, model_dir_for
+
+    models = tmp_path / "models"
+    copy = model_dir_for(models)
+    shutil.copytree(e5_model_dir, copy)
+    weights = copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
+    weights.write_bytes(bytes(data))
+    rebuilt = ensure_e5_model(models)
+    assert rebuilt == copy
+    assert (copy / "model.safetensors").read_bytes() == (e5_model_dir / "model.safetensors").read_bytes()
+
+
+def test_kill_during_ingest_loses_no_committed_article(pristine, settings: Settings, embedder,
+                                                       article_files: list[Path], tmp_path: Path,
+                                                       capsys, use_session_embedder) -> None:
+    """`kill -9` an ingest at 10 random moments; the articles committed before it are all there,
+    and the index opens (or opens after the advised repair)."""
+    pristine_dir, expected = pristine
+    rng = random.Random(7)
+    extra = article_files[N_ARTICLES:]
+    env = {**os.environ, "ARTICLEQA_HOME": str(settings.home)}
+    command = [sys.executable, "-m", "articleqa", "ingest", *map(str, extra), "--index"]
+    started = time.monotonic()  # one whole run first: how long an ingest takes here
+    subprocess.run([*command, str(_copy(pristine_dir, tmp_path / "whole"))], env=env, check=True,
+                   capture_output=True, timeout=300)
+    whole = time.monotonic() - started
+    outcomes = []
+    for attempt in range(10):
+        folder = _copy(pristine_dir, tmp_path / f"kill-{attempt}")
+        process = subprocess.Popen([*command, str(folder)], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.4, 1.2) * whole)  # model loading, embedding, writing, or done
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
+        articles = set(library.snapshot.articles)
+        assert set(expected) <= articles, f"attempt {attempt}: lost {set(expected) - articles}"
+        assert len(articles) in (N_ARTICLES, N_ARTICLES + len(extra))
+        outcomes.append(len(articles) - N_ARTICLES)
+    print(f"kill -9 outcomes (articles added when killed): {outcomes}")
