@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -219,11 +220,18 @@ async def _send_json(send: Send, status: int, body: dict) -> None:
 
 
 # ----- access -----
-def _key_checker(api_key: str | None, *, required: bool) -> Callable[[Request], Any]:
+#: Declares the API key in the OpenAPI schema (`Authorization: Bearer <key>`); checked below.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="apiKey",
+                     description="the server's ARTICLEQA_API_KEY, as `Authorization: Bearer <key>`")
+
+
+def _key_checker(api_key: str | None, *, required: bool) -> Callable[..., Any]:
     """A dependency that checks `Authorization: Bearer <key>` when a key is configured."""
     expected = api_key.encode() if api_key else None
 
-    async def check(request: Request) -> None:
+    async def check(request: Request,
+                    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+                    ) -> None:
         if expected is None or not required:
             return
         header = request.headers.get("authorization", "")
@@ -344,6 +352,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
                          (503, "model or index not loaded yet")]
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "no such article"}}
+_NOT_JSON: dict[int | str, dict[str, Any]] = {415: {"model": ErrorOut, "description": "the body is not JSON"}}
+
+
+async def _require_json(request: Request) -> None:
+    """415 for a body that is not JSON (`text/plain`), as documented, before it is validated."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):  # none: 422 decides
+        raise UnsupportedMediaType(f"send the request body as JSON (Content-Type: application/json); "
+                                   f"got {media[:60] or 'no Content-Type'}")
 
 
 def _sse(event: str, data: object) -> str:
@@ -397,6 +414,7 @@ def create_app(engine: ArticleQA | Callable[[], ArticleQA], *, api_key: str | No
     write_access = Depends(_key_checker(api_key, required=True))
 
     v1 = APIRouter(prefix=f"/{API_VERSION}", responses=_ERRORS)
+    json_body = Depends(_require_json)
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     async def healthz() -> HealthOut:
@@ -406,20 +424,25 @@ def create_app(engine: ArticleQA | Callable[[], ArticleQA], *, api_key: str | No
     @app.get("/readyz", response_model=ReadyOut, tags=["health"],
              responses={503: {"model": ErrorOut, "description": "still loading"}})
     async def readyz() -> ReadyOut:
-        """The model and index are loaded: 200 with the index size, else 503."""
-        snapshot = holder.require().library.snapshot
+        """The model and index are loaded and the index on disk is whole: 200 with the index size,
+        else 503 (still loading, or the index is damaged: `articleqa doctor` repairs it)."""
+        library = holder.require().library
+        problem = await run_in_threadpool(library.store.live_problem)
+        if problem:
+            raise NotReady(problem)
+        snapshot = library.snapshot
         return ReadyOut(status="ready", articles=len(snapshot.articles),
                         passages=len(snapshot.passages))
 
     @v1.post("/search", response_model=SearchResponse, tags=["retrieval"],
-             dependencies=[read_access])
+             dependencies=[read_access, json_body], responses=_NOT_JSON)
     def search(body: SearchRequest, engine: Engine) -> SearchResponse:
         """Rank passages for a query; each hit carries its best sentences with their offsets."""
         return SearchResponse(hits=search_passages(engine, body.query, body.k, body.article_ids,
                                                    body.sentences_per_hit))
 
-    @v1.post("/ask", response_model=AnswerOut, tags=["answers"], dependencies=[read_access],
-             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    @v1.post("/ask", response_model=AnswerOut, tags=["answers"], dependencies=[read_access, json_body],
+             responses={**_NOT_JSON, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                               "description": "the answer (JSON), or with ?stream=true server-sent "
                                              "events: passages, delta..., final"}})
     def ask(body: AskRequest, engine: Engine,
@@ -488,6 +511,18 @@ def create_app(engine: ArticleQA | Callable[[], ArticleQA], *, api_key: str | No
                        engine: Engine) -> IngestReportOut:
         """Remove an article; 404 when the id is unknown."""
         return _report_out(engine.library.remove([article_id]), engine, [])
+
+    @v1.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  include_in_schema=False)
+    async def unknown_route(request: Request, rest: str) -> None:
+        """Any other /v1 path: the error shape, not the chat page's or the framework's 404 (and a
+        405 for a known path asked with another method)."""
+        path = request.url.path
+        for route in v1.routes:
+            matches = getattr(route, "path_regex", None)
+            if matches is not None and route.name != "unknown_route" and matches.match(path):
+                raise StarletteHTTPException(405, f"{request.method} is not allowed on {path[:100]}")
+        raise NotFound(f"no API route /{API_VERSION}/{rest[:100]}; the routes are listed at /docs")
 
     app.include_router(v1)
     if mount_ui is not None:

@@ -21,6 +21,7 @@ from index.errors import (
     DecodeError,
     EmptyQueryError,
     IndexBusyError,
+    IndexCorruptError,
     InputError,
     ModelError,
     NotFoundError,
@@ -135,6 +136,8 @@ def _for_project_error(exc: ArticleQAError) -> tuple[int, str, dict[str, str] | 
         return 503, "index_busy", {"Retry-After": "5"}
     if isinstance(exc, ModelError):
         return 503, "model_unavailable", None
+    if isinstance(exc, IndexCorruptError):
+        return 503, "index_damaged", None
     return 500, "index_error", None
 
 

@@ -26,9 +26,10 @@ MAX_ID_CHARS = 200
 
 
 class _Strict(BaseModel):
-    """Requests reject unknown fields, so a typo is an error and not a silently ignored option."""
+    """Requests reject unknown fields, so a typo is an error and not a silently ignored option, and
+    values of the wrong JSON type (`"k": "5"`, `"k": true`) instead of coercing them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SearchRequest(_Strict):

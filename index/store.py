@@ -270,6 +270,20 @@ class IndexStore:
             return None
         return self.read_generation(generation, expected, split)
 
+    def live_problem(self) -> str | None:
+        """Why the live generation cannot be read now (cheap: pointer, manifest and file sizes),
+        or None when it looks whole. Readiness probes ask this."""
+        try:
+            generation = self.current_generation()
+            if generation is None:
+                return None
+            damaged = _size_problems(self.path / generation, self._manifest(generation).get("files") or {})
+        except IndexCorruptError as exc:
+            return str(exc)
+        if damaged:
+            return f"index generation {generation} is damaged ({damaged[0]}); {REPAIR_HINT}"
+        return None
+
     def live_articles(self) -> list[Article] | None:
         """The live generation's articles alone (no vectors, no model): for listing. None when
         nothing was ever committed here."""

@@ -37,6 +37,16 @@ HARBOUR_TEXT = ("海鷗港第七號碼頭於三月十二日重新開放，改建
                 "港務局表示，碼頭周邊將新增公車路線與停車場。")
 
 
+class _AnyString(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_STRING = _AnyString()
+
+
 def assert_error(resp: httpx.Response, status: int | set[int], code: str | None = None) -> dict:
     """The one error shape, with the expected status, and no traceback anywhere."""
     statuses = {status} if isinstance(status, int) else status
@@ -53,7 +63,8 @@ def assert_error(resp: httpx.Response, status: int | set[int], code: str | None 
 def _fake_engine(articles: dict | None = None) -> SimpleNamespace:
     """Just enough of ArticleQA for the endpoints that only read the snapshot."""
     snapshot = SimpleNamespace(articles=articles or {}, passages=[])
-    return SimpleNamespace(library=SimpleNamespace(snapshot=snapshot))
+    store = SimpleNamespace(live_problem=lambda: None)  # the index on disk is whole
+    return SimpleNamespace(library=SimpleNamespace(snapshot=snapshot, store=store))
 
 
 # ----- in-process: no model needed -----
@@ -401,6 +412,36 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
     assert_error(client.get("/v1/nope"), 404, "not_found")
     assert_error(client.get("/v1/articles/" + "x" * 300), 422)
     assert_error(client.put("/v1/search", json={"query": "x"}), 405, "method_not_allowed")
+
+
+def test_the_service_matches_its_docs_on_types_and_media(client: httpx.Client) -> None:
+    """docs/api.md: a text/plain body is 415; JSON values of the wrong type are 422, not coerced."""
+    assert_error(client.post("/v1/search", content="閻家山", headers={"Content-Type": "text/plain"}),
+                 415, "unsupported_media_type")
+    assert_error(client.post("/v1/ask", content="x", headers={"Content-Type": "text/plain"}), 415)
+    for bad in ("5", True, 2.5):
+        assert_error(client.post("/v1/search", json={"query": "x", "k": bad}), 422, "invalid_request")
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http", "scheme": "bearer", "description": ANY_STRING}
+    add = schema["paths"]["/v1/articles"]["post"]
+    assert {"apiKey": []} in add["security"]
+
+
+def test_readyz_fails_while_the_index_on_disk_is_damaged(server: Server, client: httpx.Client) -> None:
+    current = server.index_dir / "CURRENT"
+    if not current.exists():  # run alone: commit something first
+        assert client.post("/v1/articles", json={"title": "Tide", "text": "High tide is at 6:40."},
+                           headers=AUTH).status_code == 200
+    kept = current.read_bytes()
+    current.write_bytes(b"")
+    try:
+        body = assert_error(client.get("/readyz"), 503, "not_ready")
+        assert "articleqa doctor" in body["message"]
+        assert str(server.index_dir) not in body["message"] and "/" not in body["message"]
+    finally:
+        current.write_bytes(kept)
+    assert client.get("/readyz").status_code == 200
 
 
 @pytest.mark.slow
