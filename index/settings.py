@@ -78,6 +78,13 @@ class Settings:
     #: less often (XQuAD en->zh 0.715 -> 0.698); for a search-only use, turn it on.
     crosslingual_gloss_passage_weight: float = 0.0
     crosslingual_rerank_depth: int = 20
+    #: The trained reader (qa.reader, not yet the default answer path: see its model card): its
+    #: weights folder (None: the one shipped with articleqa), the model its weights sit on, how many
+    #: of the best passages it reads per question, and the margin over "no answer" it needs.
+    reader_dir: Path | None = None
+    reader_base_model: str = DEFAULT_MODEL
+    reader_passages: int = 4
+    reader_threshold: float = -0.9
     #: A second sentence is cited when it scores within this margin of the best one.
     second_citation_margin: float = 0.02
     max_citations: int = 3
@@ -108,6 +115,8 @@ class Settings:
         object.__setattr__(self, "home", Path(self.home).expanduser())
         if self.index_dir is not None:
             object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
+        if self.reader_dir is not None:
+            object.__setattr__(self, "reader_dir", Path(self.reader_dir).expanduser())
         self.validate()
 
     @property
@@ -124,7 +133,7 @@ class Settings:
         """Raise ConfigError naming the first invalid value."""
         positive = (
             "rrf_k",
-            "answer_passages",
+            "answer_passages", "reader_passages",
             "max_citations", "crosslingual_rerank_depth",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",

@@ -75,6 +75,23 @@ def context_span(article: Article, first_sentence: int, last_sentence: int) -> t
     return article.sentences[first].start, article.sentences[last].end
 
 
+def reading_contexts(hits: list[Any], snapshot: Any) -> list[tuple[Article, int, int]]:
+    """What the reader reads for the best passages (`qa.records.Hit`s of an index snapshot): each
+    passage with a sentence either side (`context_span`), overlapping spans of one article merged,
+    best passage first."""
+    merged: list[tuple[Article, int, int]] = []
+    for hit in hits:
+        article = snapshot.articles[hit.passage.article_id]
+        start, end = context_span(article, hit.passage.first_sentence, hit.passage.last_sentence)
+        for i, (other, s, e) in enumerate(merged):
+            if other.id == article.id and start <= e and s <= end:
+                merged[i] = (other, min(s, start), max(e, end))
+                break
+        else:
+            merged.append((article, start, end))
+    return merged
+
+
 @dataclass
 class Windows:
     """Token windows of one or more (question, context) pairs, ready for the model."""

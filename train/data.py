@@ -18,12 +18,20 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from eval.benchmarks import DEFAULT_ROOT, locate_answer, read_squad
+from eval.benchmarks import (
+    DEFAULT_ROOT,
+    Benchmark,
+    BenchmarkDocument,
+    load_squad_benchmark,
+    locate_answer,
+    read_squad,
+)
+from eval.gold import GoldItem
 from index import Article, Settings
 from index.ingest import article_from_text
 from index.lexical import LexicalIndex
@@ -210,3 +218,16 @@ def read_examples(path: Path) -> list[ReaderExample]:
     """Examples written by `write_examples`."""
     with path.open(encoding="utf-8") as handle:
         return [ReaderExample.from_json(line) for line in handle if line.strip()]
+
+
+def reader_dev_benchmark(root: Path = DEFAULT_ROOT) -> Benchmark:
+    """The reader-dev side of the train pool as one Benchmark (paragraphs and gold questions), for
+    calibrating the reader through the whole answer path."""
+    documents: list[BenchmarkDocument] = []
+    items: list[GoldItem] = []
+    for name, path in pool_paths(root).items():
+        bench = load_squad_benchmark(path, name=name)
+        dev = {d.id for d in bench.documents if split_of(name, d.article) == "dev"}
+        documents += [replace(d, id=f"{name}:{d.id}") for d in bench.documents if d.id in dev]
+        items += [replace(i, article=f"{name}:{i.article}") for i in bench.items if i.article in dev]
+    return Benchmark("reader-dev", tuple(documents), tuple(items))

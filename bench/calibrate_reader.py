@@ -1,0 +1,140 @@
+"""Calibrate the reader's abstention margin on dev data only, through the whole answer path.
+
+Per question, the reader's best margin (span over "no answer") over the passages retrieval gives it:
+- built-in dev gold set (answerable and hand-written unanswerable questions);
+- reader-dev (the dev side of the train pool, `train.data.reader_dev_benchmark`) as asked;
+- the same reader-dev questions with their gold paragraph hidden from retrieval and every passage
+  holding a gold answer dropped: on-topic questions the remaining passages cannot answer.
+The threshold maximises 2 x built-in unanswerable recall + hidden-paragraph recall while false
+abstentions on reader-dev stay within `--max-false` (the built-in split's are reported).
+DRCD test, XQuAD, ExpMRC and the built-in test split are never read here.
+Usage: python bench/calibrate_reader.py [--every 2] [--out docs/bench/reader-calibration.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from eval.gold import GoldItem, load_gold
+from eval.metrics import char_f1, contains_answer
+from eval.run import benchmark_corpus
+from index import Settings
+from qa import ArticleQA
+from qa.followup import Turn, resolve_followup
+from qa.reader import reading_contexts
+from qa.reader_runtime import shared_reader
+from train.data import reader_dev_benchmark
+
+
+def collect(engine: ArticleQA, items: list[GoldItem], label: str,
+            hide: dict[str, list[str]] | None = None) -> list[dict]:
+    """The best margin per question, and whether its span holds a gold answer."""
+    s = engine.settings
+    rows = []
+    history: dict[str, list[Turn]] = {}
+    for item in items:
+        turns = history.setdefault(item.conversation, []) if item.conversation else []
+        query = resolve_followup(item.question, turns).query
+        if item.conversation:
+            turns.append(Turn(item.question, None, query))
+        snapshot = engine.library.snapshot
+        scores = engine.retriever.score(query, snapshot=snapshot)
+        hits = engine.retriever.rank(scores, s.reader_passages + 5, snapshot)
+        answerable = item.answerable
+        if hide is not None:
+            hidden = set(hide.get(item.article or "", []))
+            hits = [h for h in hits if h.passage.article_id not in hidden
+                    and not contains_answer(h.passage.text, list(item.answers))]
+            answerable = False
+        contexts = reading_contexts(hits[: s.reader_passages], snapshot)
+        spans = shared_reader(s).read(query, [a.text[x:y] for a, x, y in contexts])
+        if not spans:
+            continue
+        best = max(spans, key=lambda span: span.margin)
+        article, offset, _ = contexts[best.context_index]
+        text = article.text[offset + best.start: offset + best.end]
+        rows.append({"set": label, "id": item.id, "answerable": answerable, "margin": best.margin,
+                     "f1": char_f1(text, list(item.answers)) if answerable else 0.0,
+                     "question": query, "span": text})
+    return rows
+
+
+def rates(rows: list[dict], threshold: float) -> dict[str, float]:
+    """Abstention recall, false abstentions and F1 kept, per set, at one threshold."""
+    out: dict[str, float] = {}
+    for name in sorted({r["set"] for r in rows}):
+        part = [r for r in rows if r["set"] == name]
+        margin = np.array([r["margin"] for r in part])
+        answerable = np.array([r["answerable"] for r in part])
+        abstain = margin < threshold
+        if (~answerable).any():
+            out[f"{name} abstention recall"] = round(float(abstain[~answerable].mean()), 4)
+        if answerable.any():
+            f1 = np.array([r["f1"] for r in part])[answerable]
+            out[f"{name} false abstention"] = round(float(abstain[answerable].mean()), 4)
+            out[f"{name} F1 kept"] = round(float((f1 * ~abstain[answerable]).mean()), 4)
+    return out
+
+
+def choose(rows: list[dict], max_false: float) -> tuple[float, dict[str, float]]:
+    """The threshold with the best recall objective whose false abstentions stay within bounds."""
+    best: tuple[float, float, dict[str, float]] | None = None
+    for threshold in np.arange(-6.0, 8.0, 0.1):
+        r = rates(rows, float(threshold))
+        # The built-in dev split's false abstentions are reported, not bounded: on its news text the
+        # reader says "no answer" to more than 5% of the answerable questions at any useful margin
+        # (docs/bench/reader-calibration.json), a domain gap calibration cannot close.
+        if r.get("reader-dev false abstention", 0) > max_false:
+            continue
+        score = (2 * r.get("builtin-dev abstention recall", 0)
+                 + r.get("reader-dev-hidden abstention recall", 0))
+        if best is None or score > best[0]:
+            best = (score, round(float(threshold), 2), r)
+    assert best is not None, "no threshold keeps false abstentions within bounds"
+    return best[1], best[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--every", type=int, default=1, help="use every n-th reader-dev question")
+    parser.add_argument("--max-false", type=float, default=0.01,
+                        help="largest false-abstention rate allowed on reader-dev")
+    parser.add_argument("--rows", type=Path, default=Path("/tmp/calibrate_reader.jsonl"))
+    parser.add_argument("--reuse", action="store_true", help="choose from the rows of an earlier run")
+    parser.add_argument("--out", type=Path, help="write the chosen threshold and its rates as JSON")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.reuse:
+        rows = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()]
+    else:
+        builtin = ArticleQA(settings)
+        rows = collect(builtin, list(load_gold(Path("eval/gold/builtin-dev.jsonl"))), "builtin-dev")
+        bench = reader_dev_benchmark(args.benchmarks)
+        corpus = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty())
+        engine = ArticleQA(corpus.library.settings, library=corpus.library)
+        sample = list(bench.items[:: args.every])
+        rows += collect(engine, sample, "reader-dev")
+        rows += collect(engine, sample, "reader-dev-hidden", hide=corpus.articles_of)
+        args.rows.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    threshold, chosen = choose(rows, args.max_false)
+    print(json.dumps({"threshold": threshold, **chosen}, ensure_ascii=False))
+    now = rates(rows, settings.reader_threshold)
+    print("current setting:", json.dumps({"threshold": settings.reader_threshold, **now}))
+    if args.out:
+        counts = {name: sum(r["set"] == name for r in rows) for name in sorted({r["set"] for r in rows})}
+        args.out.write_text(json.dumps({"questions": counts, "max_false": args.max_false,
+                                        "threshold": threshold, "rates": chosen,
+                                        "sweep": {f"{t:.1f}": rates(rows, float(t))
+                                                  for t in np.arange(-2.0, 6.01, 0.5)}},
+                                       ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

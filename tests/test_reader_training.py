@@ -1,0 +1,87 @@
+"""The reader's training path: data from the train pool only, and a few real training steps."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from pathlib import Path
+
+import pytest
+
+from train.data import HELD_OUT, TRAIN_POOL, build_examples, read_examples, write_examples
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A benchmarks folder holding the first articles of each train-pool file (real data), and
+    every held-out file as it ships."""
+    root = tmp_path_factory.mktemp("benchmarks")
+    for relative in TRAIN_POOL.values():
+        data = json.loads((BENCHMARKS / relative).read_text(encoding="utf-8"))
+        data["data"] = data["data"][:4]
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for held in ("drcd/DRCD_test.json", "xquad/xquad.zh.json", "expmrc/expmrc-squad-dev.json"):
+        (root / held).parent.mkdir(parents=True, exist_ok=True)
+        (root / held).write_bytes((BENCHMARKS / held).read_bytes())
+    return root
+
+
+def test_training_data_never_reads_a_held_out_set(tiny_root: Path, monkeypatch) -> None:
+    opened: list[str] = []
+    original = pathlib.Path.open
+
+    def recording_open(self, *args, **kwargs):
+        opened.append(str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", recording_open)
+    examples = list(build_examples(tiny_root))
+    benchmark_files = [p for p in opened if p.startswith(str(tiny_root))]
+    assert sorted(benchmark_files) == sorted(str(tiny_root / r) for r in TRAIN_POOL.values())
+    assert not [p for p in opened for held in HELD_OUT if held in p]
+    assert {e.source for e in examples} == set(TRAIN_POOL)
+
+
+def test_examples_split_by_article_with_answers_and_negatives(tiny_root: Path) -> None:
+    examples = list(build_examples(tiny_root))
+    sides: dict[str, set[str]] = {}
+    for example in examples:
+        sides.setdefault(example.article, set()).add(example.split)
+        assert example.positives, example.id
+        for positive in example.positives:
+            span = positive.text[positive.start:positive.end]
+            assert span and any(span in a or a in span for a in example.answers)
+        for negative in example.negatives:
+            assert negative.start is None
+            assert not any(a in negative.text for a in example.answers)
+    assert all(len(s) == 1 for s in sides.values())  # no article on both sides of the split
+    assert any(e.negatives for e in examples)
+
+
+@pytest.mark.slow
+def test_a_few_training_steps_write_loadable_weights(tiny_root: Path, tmp_path: Path, e5_model_dir: Path,
+                                                     settings) -> None:
+    from qa.reader_runtime import Reader
+    from train.reader import META_NAME, Recipe, train
+
+    data = tmp_path / "data"
+    counts = write_examples(data, tiny_root)
+    assert counts["train"] > 0 and counts["dev"] >= 0
+    if not counts["dev"]:  # the tiny pool may put no article on the dev side: reuse a few
+        (data / "dev.jsonl").write_text((data / "train.jsonl").read_text().split("\n", 3)[0] + "\n")
+    recipe = Recipe(batch_size=4, checkpoint_every=2, eval_every=1000)
+    meta = train(data, tmp_path / "work", tmp_path / "out", e5_model_dir, recipe, max_steps=3, limit=12,
+                 progress=False)
+    assert meta["steps"] == 3 and (tmp_path / "work" / "checkpoint.pt").exists()
+    assert 0.0 <= meta["reader_dev"]["f1"] <= 1.0
+    again = train(data, tmp_path / "work", tmp_path / "out", e5_model_dir, recipe, max_steps=3, limit=12,
+                  progress=False)  # resumes at step 3: nothing left to do
+    assert again["steps"] == 3
+    assert json.loads((tmp_path / "out" / META_NAME).read_text())["sha256"]
+    reader = Reader(settings.with_(reader_dir=tmp_path / "out"))
+    example = read_examples(data / "train.jsonl")[0]
+    spans = reader.read(example.question, [example.positives[0].text])
+    assert spans and all(0 <= s.start < s.end <= len(example.positives[0].text) for s in spans)
