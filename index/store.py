@@ -41,6 +41,7 @@ from .embed import ModelFingerprint
 from .errors import ArticleQAError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .lexical import LexicalIndex
 from .records import Article, BlockKind, Passage, Sentence
+from .split import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +397,7 @@ class IndexStore:
                 manifest = self._manifest(generation)
                 entry = (manifest.get("files") or {}).get("articles.jsonl")
                 path = self.path / generation / "articles.jsonl"
-                if entry is not None and _sha256_file(path) != entry.get("sha256"):
+                if entry is not None and file_sha256(path) != entry.get("sha256"):
                     continue
                 articles = [_article_from_row(r) for r in _read_jsonl(path)]
                 # Generations of format 2 recorded no checksums: the count must agree instead.
@@ -448,7 +449,7 @@ class IndexStore:
             def intact(name: str, folder: Path = folder, files: dict = files) -> bool:
                 entry = files.get(name)
                 path = folder / name
-                return bool(entry) and path.is_file() and _sha256_file(path) == entry.get("sha256")
+                return bool(entry) and path.is_file() and file_sha256(path) == entry.get("sha256")
 
             try:
                 if intact("passages.jsonl") and intact("vectors.npy"):
@@ -473,7 +474,7 @@ class IndexStore:
             return False  # only the header is read here: verifying it in full is `check`'s job
         files = self._manifest(snapshot.generation).get("files") or {}
         path = self.path / snapshot.generation / "articles.jsonl"
-        if _sha256_file(path) != (files.get("articles.jsonl") or {}).get("sha256"):
+        if file_sha256(path) != (files.get("articles.jsonl") or {}).get("sha256"):
             return False  # the generation's copy is not intact either: that is doctor's job
         self._write_article_store(_read_jsonl(path), snapshot.seq, snapshot.generation)
         log.warning("rewrote the missing or stale article store from generation %s", snapshot.generation)
@@ -518,7 +519,7 @@ class IndexStore:
             path = folder / name
             if not path.is_file():
                 problems.append(f"{name} missing")
-            elif path.stat().st_size != entry.get("bytes") or _sha256_file(path) != entry.get("sha256"):
+            elif path.stat().st_size != entry.get("bytes") or file_sha256(path) != entry.get("sha256"):
                 problems.append(f"{name} damaged (checksum)")
         if problems:
             return problems
@@ -590,7 +591,7 @@ class IndexStore:
                     "sentences": snapshot.sentence_count,
                 },
                 "files": {str(path.relative_to(tmp)): {"bytes": path.stat().st_size,
-                                                      "sha256": _sha256_file(path)}
+                                                      "sha256": file_sha256(path)}
                           for path in sorted(tmp.rglob("*")) if path.is_file()},
             }
             _write_text(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -686,14 +687,6 @@ class IndexCheck:
     def healthy(self) -> bool:
         """Whether the live generation and the article store are intact and agree."""
         return not self.problems
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _size_problems(folder: Path, files: dict[str, Any]) -> list[str]:

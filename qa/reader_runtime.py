@@ -9,7 +9,6 @@ same answers on reader-dev), else in fp32.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from typing import Any
 
 from index import Settings
 from index.errors import ModelError
+from index.split import file_sha256
 
 from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, best_span, encode, pad_batch
 
@@ -60,14 +60,11 @@ def read_meta(folder: Path) -> dict[str, Any]:
     if meta.get("format") != READER_FORMAT:
         raise ModelError(f"the reader weights have format {meta.get('format')}, this articleqa reads "
                          f"format {READER_FORMAT}; retrain them with `python -m train.reader`")
-    digest = hashlib.sha256()
     try:
-        with (folder / WEIGHTS_NAME).open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
+        digest = file_sha256(folder / WEIGHTS_NAME)
     except OSError as exc:
         raise ModelError(f"the reader weights {WEIGHTS_NAME} are missing; reinstall articleqa") from exc
-    if digest.hexdigest() != meta.get("sha256"):
+    if digest != meta.get("sha256"):
         raise ModelError(f"the reader weights {WEIGHTS_NAME} are damaged (sha256 differs from "
                          f"{META_NAME}); reinstall articleqa")
     return meta

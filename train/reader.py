@@ -10,7 +10,6 @@ steps; running the same command again resumes from it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import char_f1, exact_match
+from index.split import file_sha256
 from qa.reader import (
     FROZEN_PARAMETERS,
     READER_FORMAT,
@@ -217,7 +217,7 @@ def save_weights(model: Any, out_dir: Path, meta: dict[str, Any]) -> Path:
     tmp = out_dir / f".{WEIGHTS_NAME}.tmp"
     save_file(state, str(tmp), metadata={"format": str(READER_FORMAT)})
     os.replace(tmp, out_dir / WEIGHTS_NAME)
-    digest = hashlib.sha256((out_dir / WEIGHTS_NAME).read_bytes()).hexdigest()
+    digest = file_sha256(out_dir / WEIGHTS_NAME)
     meta = {**meta, "format": READER_FORMAT, "sha256": digest}
     tmp_meta = out_dir / f".{META_NAME}.tmp"
     tmp_meta.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
