@@ -322,10 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ingest", parents=[common], help="add or update articles from files",
-                       description="Add .txt, .md and .html files (or folders, recursively). "
-                                   "Re-ingesting a file replaces its articles; unchanged passages "
-                                   "are never embedded twice. Files that are skipped are listed "
-                                   "with their reason (exit status 1).")
+                       description="Add .txt, .md, .html, .pdf and .docx files (or folders, "
+                                   "recursively). Text files may be UTF-8/16, GB18030, Big5, "
+                                   "Windows-1252 or Latin-1; PDFs are read in column order, "
+                                   "without running heads (scans without a text layer are "
+                                   "refused). Re-ingesting a file replaces its articles; unchanged "
+                                   "passages are never embedded twice. Files that are skipped are "
+                                   "listed with their reason (exit status 1).")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders")
     p.add_argument("--rebuild", action="store_true",
                    help="re-derive passages, vectors and the lexical index from the articles the "
@@ -419,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "transformers", "httpx", "jieba", "bm25s"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "jieba", "bm25s", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     try:
         return args.func(args)

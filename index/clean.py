@@ -12,6 +12,9 @@ cleaning, because text pasted from newspaper pages is damaged the same way whate
 
 All rules look at the shape of a line (length, punctuation, script, a few generic keywords such
 as 記者 or "By"), never at strings of any particular page.
+
+Formats whose layout is read elsewhere (PDF, .docx: see `index.documents`) hand over `Block`s with
+the role their fonts or styles gave them, and go through the same cleaner (`parse_blocks`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -74,6 +78,7 @@ _CAPTION = re.compile(
     r"|^[（(]?(?:圖為|图为)|^[▲△↑↓◀▶]"
     r"|[攝摄](?:影)?[）)]?[。.]?$"
     r"|^[(（]?(?:photo|image|picture|pictured|illustration|file photo|credit|caption)s?\b"
+    r"|^[(（]?(?:figure|fig\.)\s*\d+[a-z]?\s*[:.：]"
     r"|[(（](?:photo|image|picture|credit|illustration)s?\b[^)）]*[)）]\.?$",
     re.IGNORECASE,
 )
@@ -735,6 +740,73 @@ def _segments_by_title(
             body = lines[:k] + body
         segments.append((lines[k].text, body))
     return segments
+
+
+# --- blocks from laid-out documents (PDF, .docx) -------------------------------------------------
+
+#: The roles a laid-out document can give a block for sure (from its fonts, styles or images).
+BLOCK_ROLES = frozenset({_TITLE, _HEADING, _CAPTION_HINT, _FIXED, _LIST})
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of a laid-out document, with the role its layout gave it (None: let the rules
+    decide). `continues` marks the rest of a paragraph broken by a column or page break."""
+
+    text: str
+    role: str | None = None
+    continues: bool = False
+
+
+def join_broken(left: str, right: str) -> str:
+    """Join two pieces of a sentence broken across lines (no space in Chinese, dehyphenated)."""
+    return _join(left, right)
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a line's last sentence is finished, so a following line starts a new one."""
+    return _ends_closed(text)
+
+
+def looks_like_caption(text: str) -> bool:
+    """Whether a line reads as a figure caption or photo credit (`圖：…`, `Photo: …`, `…攝`)."""
+    return _is_caption(_norm_line(text))
+
+
+def looks_like_byline(text: str) -> bool:
+    """Whether a line reads as a reporter's, editor's or credit line."""
+    return _is_byline(_norm_line(text))
+
+
+def text_units(text: str) -> int:
+    """Length as a reader sees it: one per CJK character plus one per Latin word or number."""
+    return _units(text)
+
+
+def parse_blocks(blocks: Sequence[Block], fallback_title: str) -> list[ParsedArticle]:
+    """Turn the paragraphs of a laid-out document into cleaned articles with sentence offsets.
+
+    Why: a PDF's or a Word file's paragraphs are damaged like any pasted page (sentences broken
+    by columns and pages, captions between their halves), so they get the same cleaning; a
+    `title` block starts an article, as `#` does in Markdown.
+    """
+    lines: list[_Line] = []
+    for block in blocks:
+        if block.role is not None and block.role not in BLOCK_ROLES:
+            raise ValueError(f"unknown block role {block.role!r}")
+        if block.role == _FIXED:
+            text = _fixed_block(block.text.split("\n"))
+        else:
+            text = _norm_line(block.text.replace("\n", " "))
+        if text and not (block.role is None and _DECORATION.match(text)):
+            lines.append(_Line(text, gap=not (block.continues and lines), hint=block.role))
+    drafts: list[_Draft] = []
+    for title, segment in _segments_by_title(lines, None):
+        if segment or title:
+            drafts.extend(_Cleaner(segment, title).run())
+    articles = _finish(drafts, fallback_title)
+    log.debug("parsed %d block(s) into %d article(s)", len(blocks), len(articles))
+    return articles
 
 
 # --- assembly ------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
-"""Raw file bytes to text: UTF-8/UTF-16 by their marks, else GB18030 or Big5 by what reads best.
+"""Raw file bytes to text: UTF-8/UTF-16 by their marks, else GB18030 or Big5 by what reads best,
+else the Western single-byte encodings (Windows-1252, Latin-1).
 
 Short Chinese texts defeat statistical detectors, so the legacy encodings are decided by decoding
 strictly with each candidate and scoring the result on how common its characters are;
-charset-normalizer only breaks ties. Binary and undecodable files fail with a message that names
-the file.
+charset-normalizer only breaks ties. A single-byte reading comes last and is taken only when the
+Chinese readings fail or score badly and it reads like Western text (accented letters inside
+words, typographic quotes and dashes, each high byte alone between ASCII characters). Binary and
+undecodable files fail with a message that names the file.
 """
 
 from __future__ import annotations
@@ -50,6 +53,19 @@ _BROKEN_SCORE = -5.0
 _LETTER_SCORE = 5.0
 #: Only this much of a long text is scored (both candidates decode the same bytes).
 _SCORE_CHARS = 20_000
+
+#: Single-byte Western encodings, tried after the Chinese ones: (codec, the name reported).
+#: Latin-1 decodes any byte; it is reported when no byte is in Windows-1252's 0x80-0x9F range.
+_SINGLE_BYTE: tuple[tuple[str, str], ...] = (("cp1252", "cp1252"), ("latin-1", "latin-1"))
+#: Punctuation and symbols Western text uses (typographic quotes, dashes, currency, degrees...).
+_WESTERN_PUNCT = frozenset("“”‘’„‚–—…•·€£¥¢°©®™«»‹›§¶¿¡±×÷½¼¾²³¹ºª†‡‰\u00a0")
+#: A Chinese reading averaging less than this per non-ASCII character reads badly (real Chinese
+#: text averages 4-6: common characters and punctuation).
+_CJK_WEAK_AVERAGE = 3.5
+#: Per-character scores of a single-byte reading, on the scale of `_score`.
+_ALONE_LETTER_SCORE = 5.0  # é in "café": one accented letter inside a Latin word
+_WESTERN_PUNCT_SCORE = 3.0
+_RUN_LETTER_SCORE = -3.0  # "µÄ", "ÿÿ": GBK or binary bytes read one by one
 
 
 @lru_cache(maxsize=1)
@@ -168,12 +184,88 @@ def _decode_legacy(data: bytes) -> tuple[str, str] | None:
     return results[best_name], best_name
 
 
+def _single_byte_score(text: str) -> float:
+    """Plausibility of a Windows-1252/Latin-1 reading on the scale of `_score` (ASCII counts zero).
+
+    Western text puts each accented letter inside an ASCII word and uses typographic
+    punctuation; Chinese bytes read one by one come out as runs of odd letters and symbols.
+    """
+    score = 0.0
+    text = text[:_SCORE_CHARS]
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            continue
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < len(text) else " "
+        cat = unicodedata.category(ch)
+        if cat == "Cc" or ch == "\ufffd":
+            score += _BROKEN_SCORE
+        elif ch in _WESTERN_PUNCT:
+            fits = all(_plain(c) or c.isalpha() for c in (prev, nxt))
+            score += _WESTERN_PUNCT_SCORE if fits else _SYMBOL_SCORE
+        elif cat.startswith("L"):
+            if not (_plain(prev) and _plain(nxt)):
+                score += _RUN_LETTER_SCORE  # two odd letters in a row: not a Western word
+            elif (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha()):
+                score += _ALONE_LETTER_SCORE  # inside a word: "café", "Über"
+            else:
+                score += 1.0  # a word of its own: "à la"
+        else:
+            score += _SYMBOL_SCORE
+    return score
+
+
+def _plain(ch: str) -> bool:
+    """ASCII or Western punctuation: what sits around an accented letter in Western text."""
+    return ch.isascii() or ch in _WESTERN_PUNCT
+
+
+def _decode_single_byte(data: bytes) -> tuple[str, str, float] | None:
+    """The Windows-1252 (or Latin-1) reading as (text, encoding name, score) when it reads as
+    Western text, else None."""
+    for codec, name in _SINGLE_BYTE:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if codec == "cp1252" and not any(0x80 <= b <= 0x9F for b in data):
+            name = "latin-1"  # nothing in the range where they differ: say the standard one
+        score = _single_byte_score(text)
+        log.debug("single-byte reading %s scores %.1f", name, score)
+        return (text, name, score) if score > 0 else None
+    return None  # pragma: no cover - latin-1 decodes any bytes
+
+
+def _cjk_reads_badly(text: str, score: float) -> bool:
+    """Whether a Chinese reading averages so low per non-ASCII character that it is likely wrong."""
+    high = sum(1 for ch in text[:_SCORE_CHARS] if not ch.isascii())
+    return high == 0 or score / high < _CJK_WEAK_AVERAGE
+
+
+def _western_instead(data: bytes, legacy: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The single-byte reading when no Chinese one decodes, or the best one reads badly and
+    scores below it; None keeps the Chinese reading (or the error when there is none)."""
+    cjk_score = 0.0
+    if legacy is not None:
+        cjk_score = _score(legacy[0])
+        if not _cjk_reads_badly(legacy[0], cjk_score):
+            return None
+    western = _decode_single_byte(data)
+    if western is None or (legacy is not None and western[2] <= cjk_score):
+        return None
+    log.debug("single-byte %s (%.1f) beats %s (%.1f)", western[1], western[2],
+              legacy[1] if legacy else "nothing", cjk_score)
+    return western[0], western[1]
+
+
 def decode_bytes(data: bytes, name: str) -> str:
     """Decode a file's bytes to text with `\\n` newlines and no BOM; raise a message naming the file.
 
     UTF-8 (with or without BOM) and UTF-16/32 with BOM are taken as marked; otherwise GB18030 and
-    Big5 are both tried strictly and the one reading as more common Chinese wins.
-    Raises DecodeError for binary or undecodable data and InputError for empty content.
+    Big5 are both tried strictly and the one reading as more common Chinese wins. Windows-1252 and
+    Latin-1 come after them, for a file no Chinese encoding reads well (an English article saved
+    by Windows Notepad). Raises DecodeError for binary or undecodable data and InputError for
+    empty content.
     """
     text: str | None = None
     encoding = ""
@@ -192,12 +284,16 @@ def decode_bytes(data: bytes, name: str) -> str:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             legacy = _decode_legacy(data)
-            if legacy is None:
+            western = _western_instead(data, legacy)
+            if western is not None:
+                text, encoding = western
+            elif legacy is not None:
+                text, encoding = legacy
+            else:
                 # Only C0 controls count: 0x80-0x9F are ordinary lead and trail bytes here.
                 if _looks_binary(bytes(b for b in data if b < 0x80).decode("ascii")):
                     raise DecodeError(f"{name}: not a text file (binary data)") from None
                 raise DecodeError(f"{name}: cannot decode as UTF-8, GB18030 or Big5") from None
-            text, encoding = legacy
         else:
             if _utf8_ambiguous(text):  # e.g. "時" in GBK is also valid UTF-8 ("ʱ")
                 legacy = _decode_legacy(data)

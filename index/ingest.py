@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from .clean import parse_document
+from .clean import parse_blocks, parse_document
 from .decode import decode_bytes
+from .documents import DOCUMENT_FORMATS, document_blocks
 from .errors import InputError
 from .records import Article, BlockKind, ParsedArticle, Sentence
 from .split import content_id
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 #: File suffixes ingest reads, and the format each one is parsed as.
 SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
-                      ".html": "html", ".htm": "html"}
+                      ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
 BUILTIN_CORPUS = "qingdao-evening-news-page.txt"
 BUILTIN_SOURCE = f"builtin:{BUILTIN_CORPUS}"
@@ -133,14 +134,21 @@ def identify(parsed: Sequence[ParsedArticle], source: str) -> list[Article]:
 
 
 def articles_from_file(file: SourceFile) -> list[Article]:
-    """Decode and clean one file into articles; InputError names the file when it cannot."""
+    """Decode and clean one file into articles; InputError names the file when it cannot.
+
+    Text formats are decoded and parsed by their markup; PDF and .docx files are read by their
+    layout (`index.documents`) and then cleaned by the same rules.
+    """
     suffix = Path(file.name).suffix.lower()
     fmt = SUPPORTED_SUFFIXES.get(suffix)
     if fmt is None:
         raise InputError(f"{file.name}: unsupported file type "
                          f"(use {', '.join(sorted(SUPPORTED_SUFFIXES))})")
-    text = decode_bytes(file.data, file.name)
-    parsed = parse_document(text, fmt, Path(file.name).stem)
+    if fmt in DOCUMENT_FORMATS:
+        parsed = parse_blocks(document_blocks(file.data, file.name, fmt), Path(file.name).stem)
+    else:
+        text = decode_bytes(file.data, file.name)
+        parsed = parse_document(text, fmt, Path(file.name).stem)
     parsed = [p for p in parsed if p.sentences]
     if not parsed:
         raise InputError(f"{file.name}: no article text found")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from real_files import CHROMIUM, print_to_pdf
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -26,7 +27,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update"]
@@ -41,13 +41,13 @@ MARK_IN_VIEW = """() => {
     return m.top >= b.top - 1 && m.bottom <= b.bottom + 1 && m.top >= 0 && m.top < innerHeight;
 }"""
 
-HARBOUR_ARTICLE = """# Harbour Library Opens on the Waterfront
-
-The new Harbour Library opened on the Qingdao waterfront on Saturday. The library holds 48,250 \
-books, including a large collection of maritime history. The reading room seats 640 visitors and \
-looks out over the harbour. Opening hours are from 9 a.m. to 9 p.m. every day.
-"""
 HARBOUR_TITLE = "Harbour Library Opens on the Waterfront"
+HARBOUR_HTML = f"""<!doctype html><html lang="en"><meta charset="utf-8"><body>
+<h1>{HARBOUR_TITLE}</h1>
+<p>The new Harbour Library opened on the Qingdao waterfront on Saturday. The library holds 48,250
+books, including a large collection of maritime history. The reading room seats 640 visitors and
+looks out over the harbour. Opening hours are from 9 a.m. to 9 p.m. every day.</p>
+</body></html>"""
 
 
 def _free_port() -> int:
@@ -149,21 +149,21 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             page.wait_for_function(MARK_IN_VIEW, timeout=5_000)
             _shot(page, "desktop-followup.png")
 
-            # 3. Upload an English article in the library tab, plus a file it must reject.
-            article = tmp_path / "harbour-library.md"
-            article.write_text(HARBOUR_ARTICLE, encoding="utf-8")
+            # 3. Upload an English article as a PDF (printed by Chromium) in the library tab, plus
+            #    a file it must reject.
+            article = print_to_pdf(HARBOUR_HTML, tmp_path, "harbour-library")
             page.get_by_role("tab", name="文章庫").click()
             library = page.locator("#aqa-library")
             expect(library).to_contain_text("雁山科技生態城發展願景發布")
-            scan = tmp_path / "scan.pdf"
-            scan.write_bytes(b"%PDF-1.4 not an article")
+            scan = tmp_path / "scan.jpg"
+            scan.write_bytes(b"\xff\xd8\xff\xe0 not an article")
             page.locator("#aqa-upload input[type=file]").set_input_files([str(article), str(scan)])
-            expect(page.locator("#aqa-upload")).to_contain_text("harbour-library.md")
+            expect(page.locator("#aqa-upload")).to_contain_text("harbour-library.pdf")
             page.locator("#aqa-upload-button").click()
             summary = page.locator("#aqa-upload-summary")
             expect(summary).to_contain_text(HARBOUR_TITLE, timeout=ANSWER_TIMEOUT_MS)
             expect(summary).to_contain_text("新增（1）")
-            expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.pdf")
+            expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.jpg")
             expect(summary.locator(".aqa-report-warn")).to_contain_text("unsupported file type")
             expect(library).to_contain_text(HARBOUR_TITLE)
             _shot(page, "desktop-library.png", full_page=True)

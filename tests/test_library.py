@@ -76,14 +76,16 @@ def test_mixed_folder_ingests_good_files_and_lists_bad_ones(fresh_library: Libra
         "台北新聞\n\n台北市政府今天宣布，新的圖書館將於明年三月開放，預計投資五億元。".encode("big5"))
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 4)
-    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "scan.jpg").write_bytes(b"\xff\xd8\xff\xe0 a photo of a page")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4")
     (folder / ".hidden.txt").write_text(ENGLISH, encoding="utf-8")  # hidden files are not articles
     report = fresh_library.ingest_paths([folder, tmp_path / "missing.txt"])
     assert sorted(report.added) == ["Harbour Library Opens New Wing", "台北新聞"]
     rejected = {Path(r.name).name: r.reason for r in report.rejected}
-    assert set(rejected) == {"empty.txt", "binary.txt", "missing.txt", "scan.pdf"}
+    assert set(rejected) == {"empty.txt", "binary.txt", "missing.txt", "scan.jpg", "broken.pdf"}
     assert "no such file" in rejected["missing.txt"]
-    assert "unsupported file type" in rejected["scan.pdf"]  # listed, never skipped silently
+    assert "unsupported file type" in rejected["scan.jpg"]  # listed, never skipped silently
+    assert rejected["broken.pdf"].startswith("cannot read the PDF")
     assert not rejected["empty.txt"].startswith("empty.txt")  # the name is said once, beside it
 
 
