@@ -103,6 +103,7 @@ class EngineHolder:
         try:
             engine = self._factory()
             snapshot = engine.library.snapshot
+            engine.answerer.reader  # noqa: B018 - loaded now: a damaged reader shows on /readyz
             log.info("engine ready: %d articles, %d passages", len(snapshot.articles),
                      len(snapshot.passages))
             self._engine = engine
@@ -484,8 +485,9 @@ def create_app(engine: ArticleQA | Callable[[], ArticleQA], *, api_key: str | No
              dependencies=[write_access], openapi_extra={"requestBody": _UPLOAD_BODY},
              responses={415: {"model": ErrorOut, "description": "neither JSON nor multipart"}})
     async def add_articles(request: Request, engine: Engine) -> IngestReportOut:
-        """Add or replace articles: multipart files (.txt/.md/.html, any common encoding) or JSON
-        {title, text}. Re-uploading a file name (or re-posting a title) replaces its articles."""
+        """Add or replace articles: multipart files (.txt/.md/.html in any common encoding, .pdf
+        with a text layer, .docx) or JSON {title, text}. Re-uploading a file name (or re-posting a
+        title) replaces its articles."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media == "multipart/form-data":
             files, refused = await _read_multipart(request)

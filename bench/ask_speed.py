@@ -1,13 +1,15 @@
 """Benchmark: `ask` latency per stage, on the built-in corpus and with the DRCD dev corpus loaded.
 
 Warms up once, then asks each question once and reports p50/p95/max per stage (resolve, embed,
-retrieve, answer, total). Usage: python bench/ask_speed.py [--questions 300] [--out docs/bench]
+retrieve, answer = the reader, total), and the process's peak memory.
+Usage: python bench/ask_speed.py [--questions 300] [--out docs/bench]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -35,17 +37,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--benchmark", default="drcd-dev",
+                        help="the benchmark whose paragraphs are loaded (its index is built once)")
     parser.add_argument("--out", type=Path, default=Path("docs/bench"))
     args = parser.parse_args(argv)
     settings = Settings()
     builtin = ArticleQA(settings)
     gold = [item.question for item in load_gold(Path("eval/gold/builtin-dev.jsonl"))]
     result = {"builtin": measure(builtin, gold)}
-    bench = load_benchmark("drcd-dev", root=args.benchmarks)
+    bench = load_benchmark(args.benchmark, root=args.benchmarks)
     library = benchmark_corpus(bench, settings, builtin.library.embedder, sys.stderr.isatty()).library
     drcd = ArticleQA(library.settings, library=library)
-    result["drcd-dev"] = measure(drcd, [item.question for item in bench.items[: args.questions]])
-    result["drcd-dev"]["passages_loaded"] = {"count": len(library.snapshot.passages)}
+    result[bench.name] = measure(drcd, [item.question for item in bench.items[: args.questions]])
+    result[bench.name]["passages_loaded"] = {"count": len(library.snapshot.passages)}
+    # Linux reports ru_maxrss in KiB: both corpora, the embedder and the reader loaded at once.
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ask-speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

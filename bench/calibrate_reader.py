@@ -26,14 +26,12 @@ from eval.run import benchmark_corpus
 from index import Settings
 from qa import ArticleQA
 from qa.followup import Turn, resolve_followup
-from qa.reader import reading_contexts
-from qa.reader_runtime import shared_reader
 from train.data import reader_dev_benchmark
 
 
 def collect(engine: ArticleQA, items: list[GoldItem], label: str,
             hide: dict[str, list[str]] | None = None) -> list[dict]:
-    """The best margin per question, and whether its span holds a gold answer."""
+    """The best margin per question (the answerer's own reading), and whether its span holds a gold answer."""
     s = engine.settings
     rows = []
     history: dict[str, list[Turn]] = {}
@@ -51,16 +49,14 @@ def collect(engine: ArticleQA, items: list[GoldItem], label: str,
             hits = [h for h in hits if h.passage.article_id not in hidden
                     and not contains_answer(h.passage.text, list(item.answers))]
             answerable = False
-        contexts = reading_contexts(hits[: s.reader_passages], snapshot)
-        spans = shared_reader(s).read(query, [a.text[x:y] for a, x, y in contexts])
-        if not spans:
+        readings = engine.answerer.read(query, hits, snapshot)
+        if not readings:
             continue
-        best = max(spans, key=lambda span: span.margin)
-        article, offset, _ = contexts[best.context_index]
-        text = article.text[offset + best.start: offset + best.end]
+        best = readings[0]
+        text = best.text
         rows.append({"set": label, "id": item.id, "answerable": answerable, "margin": best.margin,
                      "f1": char_f1(text, list(item.answers)) if answerable else 0.0,
-                     "question": query, "span": text})
+                     "question": query, "span": text, "english": "en" in item.tags})
     return rows
 
 
@@ -126,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"threshold": threshold, **chosen}, ensure_ascii=False))
     now = rates(rows, settings.reader_threshold)
     print("current setting:", json.dumps({"threshold": settings.reader_threshold, **now}))
+    english = [{**r, "set": "builtin-dev English"} for r in rows
+               if r["set"] == "builtin-dev" and r.get("english")]
+    chosen.update(rates(english, threshold))
     if args.out:
         counts = {name: sum(r["set"] == name for r in rows) for name in sorted({r["set"] for r in rows})}
         args.out.write_text(json.dumps({"questions": counts, "max_false": args.max_false,

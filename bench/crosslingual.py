@@ -1,9 +1,10 @@
 """Do USE-multilingual and the CC-CEDICT glosses earn their place? Top-sentence accuracy of
 cross-script questions by weight.
 
-For English questions over Chinese text: how often the answerer's best candidate sentence holds a
-gold answer when USE-multilingual's cosine is added with weight u and the share of the question's
-words the sentence's dictionary glosses hold with weight g (u = g = 0 is e5 alone). The weights
+For English questions over Chinese text: how often the best-ranked sentence (`qa.sentences`, as
+search shows it) holds a gold answer when USE-multilingual's cosine is added with weight u and the
+share of the question's words the sentence's dictionary glosses hold with weight g (u = g = 0 is
+e5 alone). The weights
 are chosen on the built-in dev split; an XQuAD en->zh sample is shown as a check, not for choosing.
 Usage: python bench/crosslingual.py [--xquad-every 8] [--out docs/bench/crosslingual.json]
 """
@@ -32,7 +33,7 @@ GLOSS_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
 def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
-    """Share of questions whose best candidate sentence holds a gold answer, per (USE, gloss) weight."""
+    """Share of questions whose best-ranked sentence holds a gold answer, per (USE, gloss) weight."""
     scorer = shared_scorer()  # USE's cosines, whether or not the answerer's settings use them
     s = engine.settings
     held = {(u, g): 0 for u in USE_WEIGHTS for g in GLOSS_WEIGHTS}
@@ -40,7 +41,7 @@ def accuracy(engine: ArticleQA, items: list[GoldItem]) -> dict[str, float]:
     for item in items:
         scores = engine.retriever.score(item.question, snapshot=snapshot)
         hits = engine.retriever.rank(scores, s.answer_passages, snapshot)
-        candidates = engine.answerer.candidates(item.question, hits, scores, snapshot)
+        candidates = engine.sentences.rank(item.question, hits, scores, snapshot)
         glossed = np.array([c.coverage if is_han_text(c.sentence.text) else 0.0 for c in candidates])
         use = scorer.cosines(item.question, [c.sentence.text for c in candidates])
         base = np.array([c.score - s.crosslingual_weight * c.crosslingual for c in candidates]) \

@@ -497,6 +497,9 @@ class EvalResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     started: str = ""
     seconds: float = 0.0
+    #: The embedding model's fingerprint (from the index) and the reader's, so figures name what
+    #: produced them.
+    models: dict[str, Any] = field(default_factory=dict)
 
     @property
     def primary(self) -> EvalConfig:
@@ -616,8 +619,10 @@ def run_eval(gold: GoldSource, settings: Settings, configs: Sequence[EvalConfig]
     }
     if gold.benchmark is not None:
         counts["documents"] = len(gold.benchmark.documents)
+    models = {"embedding": snapshot.fingerprint,
+              "reader": engines[primary].answerer.reader.fingerprint.as_dict()}
     result = EvalResult(gold=gold.name, corpus=store.description, configs=configs,
-                        records=records, counts=counts, started=started_at)
+                        records=records, counts=counts, started=started_at, models=models)
     result.seconds = time.perf_counter() - started
     result.metrics = aggregate(result)
     return result
@@ -715,6 +720,7 @@ def aggregate(result: EvalResult) -> dict[str, Any]:
         "started": result.started,
         "seconds": round(result.seconds, 1),
         "counts": result.counts,
+        "models": result.models,
         "primary": primary,
         "configs": [{"name": c.name, "changes": {k: str(v) if isinstance(v, Path) else v
                                                  for k, v in c.changes.items()}}

@@ -52,17 +52,11 @@ class Settings:
     #: Weight of the best sentence's cosine inside a passage, beside the passage's own cosine.
     sentence_weight: float = 2.0
     rrf_k: int = 60
-    #: Answerer: how many top passages give candidate sentences, and how a sentence's signals add
-    #: to its cosine (tuned with bench/tune_answer.py on the built-in dev set and DRCD dev).
+    #: Search results' best sentences (qa.sentences): how many top passages give them, how much
+    #: the IDF share of the query's words a sentence holds adds to its cosine, and the cost per rank.
     answer_passages: int = 5
     answer_coverage_weight: float = 0.3
-    answer_fit_weight: float = 0.1
-    answer_short_weight: float = 0.05
-    #: The short-answer score a sentence gets when no short answer can be extracted from it.
-    answer_no_short_score: float = 0.88
     answer_rank_penalty: float = 0.02
-    #: Added to a byline's score when the question asks who wrote or published the report.
-    answer_byline_bonus: float = 0.3
     #: For a question in another script than a candidate sentence (English over Chinese), this
     #: times USE-multilingual's cosine is added to the sentence's score; 0 turns the model off.
     crosslingual_weight: float = 0.0
@@ -78,38 +72,14 @@ class Settings:
     #: less often (XQuAD en->zh 0.715 -> 0.698); for a search-only use, turn it on.
     crosslingual_gloss_passage_weight: float = 0.0
     crosslingual_rerank_depth: int = 20
-    #: The trained reader (qa.reader, not yet the default answer path: see its model card): its
-    #: weights folder (None: the one shipped with articleqa), the model its weights sit on, how many
-    #: of the best passages it reads per question, and the margin over "no answer" it needs.
+    #: The trained reader that answers (qa.answer): its weights folder (None: the one shipped
+    #: with articleqa), the model its weights sit on, how many of the best passages it reads per
+    #: question, and the margin over "no answer" the best span needs, else the answerer abstains
+    #: (calibrated on dev data only by bench/calibrate_reader.py: docs/bench/reader-calibration.json).
     reader_dir: Path | None = None
     reader_base_model: str = DEFAULT_MODEL
     reader_passages: int = 4
-    reader_threshold: float = -0.9
-    #: A second sentence is cited when it scores within this margin of the best one.
-    second_citation_margin: float = 0.02
-    max_citations: int = 3
-    #: Abstention: confidence = cosine + coverage_weight x coverage + short_weight x short-answer
-    #: score - focus_weight x (IDF share of the question's focus words the cited article never uses)
-    #: - form_weight x (how far the short answer falls short of the asked form: a year for 哪一年,
-    #: a number in the asked unit for 多少名; qa.extract.answer_form_missing) - form_absent_weight
-    #: when the sentence holds nothing of that form at all (qa.extract.answer_form_absent) -
-    #: subject_weight when an amount's clause speaks of another named thing than the question
-    #: (qa.extract.answer_subject_mismatch). Across
-    #: scripts (English question, Chinese text) lexical signals do not reach: the cosine plus an
-    #: offset, minus cross_script_form_weight x the same form signal. Both minus year_weight when the
-    #: question asks about a year its cited text never names. Below the threshold: abstain.
-    #: Calibrated with bench/tune_answer.py on dev splits only (docs/bench/abstention.json).
-    abstain_threshold: float = 0.82
-    abstain_coverage_weight: float = 0.1
-    abstain_short_weight: float = 0.0
-    abstain_focus_weight: float = 0.1
-    abstain_form_weight: float = 0.1
-    abstain_form_absent_weight: float = 0.05
-    abstain_subject_weight: float = 0.2
-    abstain_cross_script_offset: float = 0.15
-    abstain_cross_script_form_weight: float = 0.2
-    #: Subtracted when the question asks about a year the cited text never names (other years only).
-    abstain_year_weight: float = 0.1
+    reader_threshold: float = -1.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -134,7 +104,7 @@ class Settings:
         positive = (
             "rrf_k",
             "answer_passages", "reader_passages",
-            "max_citations", "crosslingual_rerank_depth",
+            "crosslingual_rerank_depth",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",
         )
@@ -142,14 +112,9 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
-        for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight", "answer_fit_weight",
-                     "answer_short_weight", "answer_rank_penalty", "answer_byline_bonus",
-                     "second_citation_margin",
-                     "crosslingual_weight", "crosslingual_passage_weight", "crosslingual_gloss_weight",
-                     "crosslingual_gloss_passage_weight",
-                     "abstain_coverage_weight", "abstain_short_weight", "abstain_focus_weight",
-                     "abstain_form_weight", "abstain_year_weight", "abstain_cross_script_form_weight",
-                     "abstain_form_absent_weight", "abstain_subject_weight"):
+        for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight",
+                     "answer_rank_penalty", "crosslingual_weight", "crosslingual_passage_weight",
+                     "crosslingual_gloss_weight", "crosslingual_gloss_passage_weight"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

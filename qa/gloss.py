@@ -36,6 +36,8 @@ _STOP = frozenset(
 _WORD = re.compile(r"[a-z]+")
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |see also|abbr\. for|surname |used in )")
+_PROPER_NAME = re.compile(r"^([A-Z][\w'-]*(?: (?:of |and )?[A-Z][\w'-]*)*)")
+_NOT_ENGLISH = re.compile(r"[^\x00-\x7f]+|\|")
 _SYLLABLE = re.compile(r"([a-zü:]+)[1-5]?", re.IGNORECASE)
 
 
@@ -83,6 +85,32 @@ class Glossary:
                     terms.update(english_terms(_PARENTHESES.sub(" ", definition)))
             found = self._glosses[word] = frozenset(terms)
         return found
+
+    def renderings(self, word: str) -> list[str]:
+        """Plain English renderings of a Chinese word, best first: its usable definitions with
+        notes dropped, a proper name cut to its name (`Qingdao, subprovincial city…` -> `Qingdao`).
+        Empty when the dictionary has none."""
+        senses: list[str] = []
+        names: list[str] = []
+        for definition in self._definitions.get(word, ()):
+            definition = _PARENTHESES.sub(" ", definition).strip().rstrip("?").strip()
+            if not definition or _NOT_A_GLOSS.match(definition) or definition.startswith("also pr."):
+                continue
+            name = _PROPER_NAME.match(definition)
+            text = name.group(1) if name else definition.removeprefix("to ").split(",")[0]
+            text = " ".join(_NOT_ENGLISH.sub(" ", text).split()[:4])
+            if text and text not in senses + names:
+                (names if name else senses).append(text)
+        return senses + names  # a common word's senses before a company sharing its name
+
+    def pinyin(self, word: str) -> str:
+        """A word's pinyin as a name is written in English (`雁山` -> `Yanshan`), or ''."""
+        reading = self._pinyin.get(word) or [(self._pinyin.get(ch) or [""])[0] for ch in word]
+        return "".join(reading).capitalize() if all(reading) else ""
+
+    def words(self, token: str) -> list[str]:
+        """A token as dictionary words: itself when known, else its longest known pieces."""
+        return self._words(token)
 
     def _words(self, token: str) -> list[str]:
         """A token as dictionary words: itself when known, else its longest known pieces."""

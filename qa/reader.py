@@ -77,19 +77,19 @@ def context_span(article: Article, first_sentence: int, last_sentence: int) -> t
 
 def reading_contexts(hits: list[Any], snapshot: Any) -> list[tuple[Article, int, int]]:
     """What the reader reads for the best passages (`qa.records.Hit`s of an index snapshot): each
-    passage with a sentence either side (`context_span`), overlapping spans of one article merged,
-    best passage first."""
-    merged: list[tuple[Article, int, int]] = []
+    passage with a sentence either side (`context_span`), best passage first, a span read once.
+
+    Overlapping passages of one article are read apart, not merged: the reader was trained on
+    single-passage contexts, and a merged one holding two candidate amounts loses the right one
+    (`閻家山TOD項目總投資多少？` read 26億元 from its passage, 3.5億元 from the merged text).
+    """
+    contexts: list[tuple[Article, int, int]] = []
     for hit in hits:
         article = snapshot.articles[hit.passage.article_id]
         start, end = context_span(article, hit.passage.first_sentence, hit.passage.last_sentence)
-        for i, (other, s, e) in enumerate(merged):
-            if other.id == article.id and start <= e and s <= end:
-                merged[i] = (other, min(s, start), max(e, end))
-                break
-        else:
-            merged.append((article, start, end))
-    return merged
+        if not any(other.id == article.id and (s, e) == (start, end) for other, s, e in contexts):
+            contexts.append((article, start, end))
+    return contexts
 
 
 @dataclass

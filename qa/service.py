@@ -14,6 +14,7 @@ from .answer import Answerer
 from .followup import Turn, resolve_followup
 from .records import Answer, Citation, Hit
 from .retrieve import Retriever, validate_k, validate_query
+from .sentences import SentenceRanker
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ArticleQA:
         self.library = library or Library(self.settings, embedder=embedder)
         self.retriever = Retriever(self.library, self.settings)
         self.answerer = Answerer(self.settings)
+        self.sentences = SentenceRanker(self.settings)
 
     def search(self, query: str, k: int | None = None,
                article_ids: Sequence[str] | None = None) -> list[Hit]:
@@ -72,13 +74,13 @@ class ArticleQA:
             return []
         scores = self.retriever.score(query, snapshot=snapshot)
         hits = self.retriever.rank(scores, self.settings.answer_passages, snapshot)
-        candidates = self.answerer.candidates(query, hits, scores, snapshot)[:k]
-        return [c.citation(i) for i, c in enumerate(candidates, start=1)]
+        ranked = self.sentences.rank(query, hits, scores, snapshot)[:k]
+        return [c.citation(i) for i, c in enumerate(ranked, start=1)]
 
     def search_with_sentences(self, query: str, k: int | None = None,
                               article_ids: Sequence[str] | None = None,
                               sentences_per_hit: int = 3) -> list[tuple[Hit, list[Citation]]]:
-        """Top-k passages, each with its best sentences by the answerer's sentence score.
+        """Top-k passages, each with its best sentences (`qa.sentences`: cosine and word coverage).
 
         One snapshot serves the whole call, so an ingest finishing meanwhile cannot mix indexes.
         Unknown `article_ids` are a NotFoundError.
@@ -95,7 +97,7 @@ class ArticleQA:
         scores = self.retriever.score(query, snapshot=snapshot)
         hits = self.retriever.rank(scores, k, snapshot, article_ids=wanted or None)
         return [(hit, [c.citation(i) for i, c in enumerate(
-                    self.answerer.candidates(query, [hit], scores, snapshot)[:sentences_per_hit],
+                    self.sentences.rank(query, [hit], scores, snapshot)[:sentences_per_hit],
                     start=1)] if sentences_per_hit else [])
                 for hit in hits]
 
@@ -110,17 +112,12 @@ class ArticleQA:
         vector = self.library.embedder.embed_queries([query])[0]
         embedded_at = time.perf_counter()
         hits: list[Hit] = []
-        candidates = []
-        scores = None
         if snapshot.passages:
             scores = self.retriever.score(query, vector, snapshot)
             hits = self.retriever.rank(scores, max(self.settings.default_k,
-                                                   self.settings.answer_passages), snapshot)
-            retrieved_at = time.perf_counter()
-            candidates = self.answerer.candidates(query, hits, scores, snapshot)
-        else:
-            retrieved_at = time.perf_counter()
-        decision = self.answerer.decide(question, query, candidates, scores)
+                                                   self.settings.reader_passages), snapshot)
+        retrieved_at = time.perf_counter()
+        decision = self.answerer.decide(question, query, hits, snapshot)
         done = time.perf_counter()
         timings = {
             "resolve": (resolved_at - started) * 1000,

@@ -64,7 +64,8 @@ def _fake_engine(articles: dict | None = None) -> SimpleNamespace:
     """Just enough of ArticleQA for the endpoints that only read the snapshot."""
     snapshot = SimpleNamespace(articles=articles or {}, passages=[])
     store = SimpleNamespace(live_problem=lambda: None)  # the index on disk is whole
-    return SimpleNamespace(library=SimpleNamespace(snapshot=snapshot, store=store))
+    return SimpleNamespace(library=SimpleNamespace(snapshot=snapshot, store=store),
+                           answerer=SimpleNamespace(reader=None))  # the service loads the reader at start
 
 
 # ----- in-process: no model needed -----

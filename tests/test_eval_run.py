@@ -171,6 +171,8 @@ def test_builtin_run_writes_a_full_report(settings, embedder, builtin_library, b
     assert {"gold", "corpus", "counts", "primary", "configs", "retrieval", "answer", "citations",
             "abstention", "latency_ms", "tags", "command"} <= set(metrics)
     assert metrics["primary"] == "weighted" and set(metrics["retrieval"]) == {"weighted", "dense"}
+    assert len(metrics["models"]["reader"]["sha256"]) == 64  # what produced the answers is named
+    assert metrics["models"]["embedding"]
     passage = metrics["retrieval"]["weighted"]["passage"]
     assert {"hit@1", "hit@5", "hit@20", "recall@1", "recall@5", "recall@20", "mrr@10", "ndcg@10",
             "latency_ms", "recall_curve"} <= set(passage)

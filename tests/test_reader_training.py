@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
+import random
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,23 @@ def test_training_data_never_reads_a_held_out_set(tiny_root: Path, monkeypatch) 
     assert {e.source for e in examples} == set(TRAIN_POOL)
 
 
+@pytest.mark.parametrize(("question", "wh", "words"), [
+    ("平安銀行青島分行的行長是誰？", "Who is", {"bank", "Qingdao", "bank president"}),
+    ("雁山科技生態城項目預計哪一年全部建成？", "Which year", {"Yanshan", "project"}),
+    ("截至2023年9月末，各项贷款余额是多少？", "How many", {"2023", "loan"}),
+])
+def test_glossed_questions_are_english_words_with_the_question_word_first(question: str, wh: str,
+                                                                          words: set[str]) -> None:
+    from qa.gloss import shared_glossary
+    from train.glossed import english_question
+
+    text = english_question(question, shared_glossary(), random.Random(0))
+    assert text.startswith(wh) and text.endswith("?"), text
+    assert all(w in text for w in words), text
+    assert not any("\u3400" <= ch <= "\u9fff" for ch in text), text  # no Chinese left
+    assert english_question(question, shared_glossary(), random.Random(0)) == text  # reproducible
+
+
 def test_examples_split_by_article_with_answers_and_negatives(tiny_root: Path) -> None:
     examples = list(build_examples(tiny_root))
     sides: dict[str, set[str]] = {}
@@ -80,6 +99,11 @@ def test_a_few_training_steps_write_loadable_weights(tiny_root: Path, tmp_path: 
     again = train(data, tmp_path / "work", tmp_path / "out", e5_model_dir, recipe, max_steps=3, limit=12,
                   progress=False)  # resumes at step 3: nothing left to do
     assert again["steps"] == 3
+    glossed = train(data, tmp_path / "work", tmp_path / "out", e5_model_dir,
+                    dataclasses.replace(recipe, glossed_share=1.0), max_steps=4, limit=12, progress=False)
+    assert glossed["steps"] == 4  # resumed with glossed questions from here on: recorded as such
+    assert glossed["rescheduled"][-1]["to"] == {"glossed_share": 1.0}
+    assert 0.0 <= glossed["reader_dev_glossed"]["f1"] <= 1.0
     assert json.loads((tmp_path / "out" / META_NAME).read_text())["sha256"]
     reader = Reader(settings.with_(reader_dir=tmp_path / "out"))
     example = read_examples(data / "train.jsonl")[0]

@@ -25,6 +25,7 @@ import numpy as np
 
 from eval.metrics import char_f1, exact_match
 from index.split import file_sha256
+from qa.gloss import shared_glossary
 from qa.reader import (
     FROZEN_PARAMETERS,
     READER_FORMAT,
@@ -37,6 +38,7 @@ from qa.reader import (
 )
 
 from .data import ReaderExample, read_examples
+from .glossed import english_question
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,10 @@ class Recipe:
     #: measured 0.18 vs 0.10 s per window); hidden-state dropout stays at the model's 0.1.
     attention_dropout: float = 0.0
     negatives_per_question: int = 1
+    #: From epoch `glossed_from_epoch` on, this share of the questions is asked in English words
+    #: instead (`train.glossed`), so the reader learns to read English questions over Chinese text.
+    glossed_share: float = 0.0
+    glossed_from_epoch: int = 0
     bf16: bool = True
     seed: int = 13
     checkpoint_every: int = 100
@@ -74,9 +80,9 @@ class _Batch:
     ends: list[int]
 
 
-def _windows_for(tokenizer: Any, example: ReaderExample, contexts: list, config: ReaderConfig,
+def _windows_for(tokenizer: Any, question: str, contexts: list, config: ReaderConfig,
                  ) -> list[tuple[list[int], int, int]]:
-    windows = encode(tokenizer, example.question, [c.text for c in contexts], config)
+    windows = encode(tokenizer, question, [c.text for c in contexts], config)
     out = []
     for ids, offsets, ci in zip(windows.input_ids, windows.offsets, windows.context_index, strict=True):
         context = contexts[ci]
@@ -92,13 +98,19 @@ def epoch_batches(examples: Sequence[ReaderExample], tokenizer: Any, config: Rea
                   recipe: Recipe, epoch: int) -> list[_Batch]:
     """The batches of one epoch, the same every time for the same epoch (so a run can resume)."""
     rng = random.Random(recipe.seed * 1000 + epoch)
+    glossing = recipe.glossed_share > 0 and epoch >= recipe.glossed_from_epoch
+    gloss_rng = random.Random(recipe.seed * 7919 + epoch)  # apart, so earlier epochs stay as they were
+    glossary = shared_glossary() if glossing else None
     windows: list[tuple[list[int], int, int]] = []
     for example in examples:
         contexts = [rng.choice(example.positives)]
         negatives = list(example.negatives)
         rng.shuffle(negatives)
         contexts += negatives[: recipe.negatives_per_question]
-        windows += _windows_for(tokenizer, example, contexts, config)
+        question = example.question
+        if glossary is not None and gloss_rng.random() < recipe.glossed_share:
+            question = english_question(question, glossary, gloss_rng)
+        windows += _windows_for(tokenizer, question, contexts, config)
     rng.shuffle(windows)
     # Similar lengths share a batch (less padding); batches are then shuffled.
     chunk = recipe.batch_size * 50
@@ -168,13 +180,18 @@ def predict(model: Any, tokenizer: Any, question: str, contexts: list[str], conf
 
 
 def evaluate(model: Any, tokenizer: Any, examples: Sequence[ReaderExample], config: ReaderConfig,
-             bf16: bool = True) -> dict[str, float]:
+             bf16: bool = True, glossed: bool = False) -> dict[str, float]:
     """Reader-dev figures: F1 / EM of the best span over all of a question's contexts (answer and
-    distractors), and how well the margin separates "answer here" from "answer hidden"."""
+    distractors), and how well the margin separates "answer here" from "answer hidden".
+    `glossed`: the questions asked in English words (`train.glossed`) instead."""
     f1s, ems, shown, hidden = [], [], [], []
+    glossary, rng = (shared_glossary(), random.Random(0)) if glossed else (None, None)
     for example in examples:
         contexts = [c.text for c in example.positives] + [c.text for c in example.negatives]
-        spans = predict(model, tokenizer, example.question, contexts, config, bf16)
+        question = example.question
+        if glossary is not None and rng is not None:
+            question = english_question(question, glossary, rng)
+        spans = predict(model, tokenizer, question, contexts, config, bf16)
         n_pos = len(example.positives)
         if not spans:
             continue
@@ -261,15 +278,21 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     rescheduled: list[dict[str, Any]] = []
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
-        others = {k: v for k, v in state["recipe"].items() if k != "epochs"}
-        if others != {k: v for k, v in asdict(recipe).items() if k != "epochs"}:
+        # A resumed run may be lengthened and may add glossed questions to the epochs still to
+        # come; any other change is a different recipe.
+        extendable = ("epochs", "glossed_share", "glossed_from_epoch")
+        before = {**asdict(Recipe()), **state["recipe"]}
+        now = asdict(recipe)
+        if {k: v for k, v in before.items() if k not in extendable} != {
+                k: v for k, v in now.items() if k not in extendable}:
             raise RuntimeError(f"{checkpoint} belongs to another recipe; remove {work_dir} to start over")
         rescheduled = list(state.get("rescheduled", []))
-        if state["total"] != total:  # only the length changed: the decay follows the new length
-            log.info("resuming with %s epochs instead of %s (%d steps instead of %d)", recipe.epochs,
-                     state["recipe"]["epochs"], total, state["total"])
-            rescheduled.append({"at_step": state["step"], "from_epochs": state["recipe"]["epochs"],
-                                "to_epochs": recipe.epochs})
+        changed = {k: now[k] for k in extendable if before[k] != now[k]}
+        if changed:  # the decay follows the new length
+            log.info("resuming with %s instead of %s (%d steps instead of %d)", changed,
+                     {k: before[k] for k in changed}, total, state["total"])
+            rescheduled.append({"at_step": state["step"], "from": {k: before[k] for k in changed},
+                                "to": changed})
         model.load_state_dict(state["model"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -334,6 +357,10 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     meta = {"recipe": asdict(recipe), "config": config.as_dict(), "steps": step, "rescheduled": rescheduled,
             "train_questions": len(train_examples), "dev_questions": len(dev_examples),
             "reader_dev": figures}
+    if recipe.glossed_share > 0:
+        meta["reader_dev_glossed"] = evaluate(model, tokenizer, dev_examples, config, recipe.bf16,
+                                              glossed=True)
+        record({"step": step, "dev_glossed": meta["reader_dev_glossed"]})
     save_weights(model, Path(out_dir), meta)
     return meta
 
@@ -358,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="where the trained weights are written")
     parser.add_argument("--epochs", type=float, default=Recipe.epochs)
     parser.add_argument("--lr", type=float, default=Recipe.lr)
+    parser.add_argument("--glossed-share", type=float, default=Recipe.glossed_share,
+                        help="share of questions asked in English words (train.glossed)")
+    parser.add_argument("--glossed-from-epoch", type=int, default=Recipe.glossed_from_epoch,
+                        help="first epoch with glossed questions")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N questions per split")
     args = parser.parse_args(argv)
@@ -366,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = write_examples(args.data, args.benchmarks)
         log.info("training data: %s", counts)
     base = ensure_e5_model(Settings().models_dir)
-    recipe = Recipe(epochs=args.epochs, lr=args.lr)
+    recipe = Recipe(epochs=args.epochs, lr=args.lr, glossed_share=args.glossed_share,
+                    glossed_from_epoch=args.glossed_from_epoch)
     meta = train(args.data, args.work, args.out, base, recipe, max_steps=args.max_steps, limit=args.limit)
     print(json.dumps(meta["reader_dev"]))
     return 0
