@@ -199,6 +199,29 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray,
     return Span(context_index, first, last, score, null)
 
 
+def read_spans(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
+               bf16: bool, batch_size: int = 16) -> list[Span]:
+    """The best span of every window of every context (unordered): the one way training-time
+    evaluation and answering run the model, so the two cannot read differently."""
+    import torch
+
+    windows = encode(tokenizer, question, contexts, config)
+    spans: list[Span] = []
+    model.eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for i in range(0, len(windows), batch_size):
+            ids, mask = pad_batch(windows.input_ids[i:i + batch_size], tokenizer.pad_token_id)
+            start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            start, end = start.float().numpy(), end.float().numpy()
+            for j in range(len(ids)):
+                k = i + j
+                ci = windows.context_index[k]
+                span = best_span(start[j], end[j], windows.offsets[k], contexts[ci], ci, config)
+                if span is not None:
+                    spans.append(span)
+    return spans
+
+
 def build_span_reader(encoder: Any) -> torch.nn.Module:
     """The reader network around a loaded BertModel encoder (weights of the head start random)."""
     import torch

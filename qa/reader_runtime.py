@@ -22,7 +22,7 @@ from index import Settings
 from index.errors import ModelError
 from index.split import file_sha256
 
-from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, best_span, encode, pad_batch
+from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, read_spans
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +124,10 @@ class Reader:
         """The best span of every window of every context (unordered)."""
         import torch
 
-        windows = encode(self.tokenizer, question, contexts, self.config)
-        spans: list[Span] = []
-        with self._lock, torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with self._lock:
             torch.set_num_threads(os.cpu_count() or 1)
-            for i in range(0, len(windows), batch_size):
-                ids, mask = pad_batch(windows.input_ids[i:i + batch_size], self.tokenizer.pad_token_id)
-                start, end = self.model(torch.from_numpy(ids), torch.from_numpy(mask))
-                start, end = start.float().numpy(), end.float().numpy()
-                for j in range(len(ids)):
-                    k = i + j
-                    ci = windows.context_index[k]
-                    span = best_span(start[j], end[j], windows.offsets[k], contexts[ci], ci, self.config)
-                    if span is not None:
-                        spans.append(span)
-        return spans
+            return read_spans(self.model, self.tokenizer, question, contexts, self.config, self.bf16,
+                              batch_size)
 
 
 _SHARED: dict[tuple[str, str], Reader] = {}

@@ -30,10 +30,10 @@ from qa.reader import (
     FROZEN_PARAMETERS,
     READER_FORMAT,
     ReaderConfig,
-    best_span,
     build_span_reader,
     encode,
     pad_batch,
+    read_spans,
     span_labels,
 )
 
@@ -159,24 +159,8 @@ def load_base(base_dir: Path, attention_dropout: float = 0.0) -> tuple[Any, Any]
 
 def predict(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
             bf16: bool = True, batch_size: int = 32) -> list:
-    """The best span of every window (torch; for training-time evaluation)."""
-    import torch
-
-    windows = encode(tokenizer, question, contexts, config)
-    spans = []
-    model.eval()
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for i in range(0, len(windows), batch_size):
-            ids, mask = pad_batch(windows.input_ids[i:i + batch_size], tokenizer.pad_token_id)
-            start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
-            start, end = start.float().numpy(), end.float().numpy()
-            for j in range(len(ids)):
-                k = i + j
-                ci = windows.context_index[k]
-                span = best_span(start[j], end[j], windows.offsets[k], contexts[ci], ci, config)
-                if span is not None:
-                    spans.append(span)
-    return spans
+    """The best span of every window (for training-time evaluation; `qa.reader.read_spans`)."""
+    return read_spans(model, tokenizer, question, contexts, config, bf16, batch_size)
 
 
 def evaluate(model: Any, tokenizer: Any, examples: Sequence[ReaderExample], config: ReaderConfig,
