@@ -9,15 +9,16 @@ them. The engine may be handed over as a factory: it is then built on a backgrou
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import StreamingResponse
@@ -29,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.ingest import MAX_FILE_BYTES, Rejected, SourceFile, article_from_text
+from index.jobs import IngestJob
 from qa.service import ArticleQA
 
 from .errors import (
@@ -55,8 +57,11 @@ from .schemas import (
     ArticleText,
     AskRequest,
     ErrorOut,
+    FileStatusOut,
     HealthOut,
     IngestReportOut,
+    JobList,
+    JobOut,
     ReadyOut,
     RejectedOut,
     SearchHit,
@@ -321,7 +326,7 @@ async def _read_article_json(request: Request) -> ArticleText:
     return item
 
 
-def _report_out(report: IngestReport, engine: ArticleQA, sources: list[str]) -> IngestReportOut:
+def _report_out(report: IngestReport, engine: ArticleQA, sources: Iterable[str]) -> IngestReportOut:
     wanted = set(sources)
     now = [ArticleRef(id=a.id, title=a.title, source=a.source)
            for a in engine.library.snapshot.articles.values() if a.source in wanted]
@@ -331,6 +336,26 @@ def _report_out(report: IngestReport, engine: ArticleQA, sources: list[str]) -> 
         rejected=[RejectedOut(name=r.name, reason=r.reason) for r in report.rejected],
         articles_now=now, embedded=report.embedded, reused=report.reused,
         articles=report.articles, passages=report.passages, seconds=round(report.seconds, 3))
+
+
+def job_out(job: IngestJob, engine: ArticleQA) -> JobOut:
+    """The API form of an ingest job (with its report once it has ended)."""
+    report = None
+    if job.finished and job.report is not None:
+        report = _report_out(job.report, engine, job.sources)
+    return JobOut(id=job.id, state=job.state, stage=job.stage,  # type: ignore[arg-type]
+                  progress=job.progress, eta_s=job.eta_s, created_at=job.created_at,
+                  started_at=job.started_at, finished_at=job.finished_at,
+                  texts_total=job.texts_total, texts_embedded=job.texts_embedded,
+                  articles_total=job.articles_total, articles_committed=job.articles_committed,
+                  files=[FileStatusOut(**vars(f)) for f in job.files], error=job.error,
+                  report=report)
+
+
+async def _until_finished(job: IngestJob) -> None:
+    """Wait for a job without holding a worker thread."""
+    while not job.finished:
+        await asyncio.sleep(0.1)
 
 
 _UPLOAD_BODY = {
@@ -481,31 +506,61 @@ def create_app(engine: ArticleQA | Callable[[], ArticleQA], *, api_key: str | No
                                    start=s.start, end=s.end, kind=str(s.kind), text=s.text)
                        for s in article.sentences])
 
-    @v1.post("/articles", response_model=IngestReportOut, tags=["articles"],
+    @v1.post("/articles", response_model=JobOut, status_code=202, tags=["articles"],
              dependencies=[write_access], openapi_extra={"requestBody": _UPLOAD_BODY},
-             responses={415: {"model": ErrorOut, "description": "neither JSON nor multipart"}})
-    async def add_articles(request: Request, engine: Engine) -> IngestReportOut:
+             responses={200: {"model": JobOut, "description": "with ?wait=true: the finished job"},
+                        415: {"model": ErrorOut, "description": "neither JSON nor multipart"}})
+    async def add_articles(request: Request, response: Response, engine: Engine,
+                           wait: Annotated[bool, Query(description=(
+                               "answer when the job has ended (200) instead of at once (202)"))] = False,
+                           ) -> JobOut:
         """Add or replace articles: multipart files (.txt/.md/.html in any common encoding, .pdf
         with a text layer, .docx) or JSON {title, text}. Re-uploading a file name (or re-posting a
-        title) replaces its articles."""
+        title) replaces its articles. The upload becomes a background job: 202 with the job (poll
+        `GET /v1/jobs/{id}` for progress); with `?wait=true`, 200 once it has ended."""
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media == "multipart/form-data":
             files, refused = await _read_multipart(request)
-            report = await run_in_threadpool(engine.library.add_files, files)
-            report.rejected[:0] = refused
-            sources = [f.source for f in files]
+            job = engine.jobs.submit(files=files, rejected=refused)
         elif media == "application/json" or media.endswith("+json"):
             item = await _read_article_json(request)
-            source = f"api:{item.title.strip()}"
-            article = await run_in_threadpool(article_from_text, item.title, item.text, source)
-            report = await run_in_threadpool(engine.library.apply, [article])
-            sources = [source]
+            article = await run_in_threadpool(article_from_text, item.title, item.text,
+                                              f"api:{item.title.strip()}")
+            job = engine.jobs.submit(articles=[article])
         else:
             raise UnsupportedMediaType("send multipart/form-data files or JSON {title, text}")
-        if report.rejected and not (report.added or report.updated or report.unchanged):
-            raise BadRequest("; ".join(f"{r.name}: {r.reason}" for r in report.rejected[:5]),
-                             details=[{"name": r.name, "reason": r.reason} for r in report.rejected])
-        return _report_out(report, engine, sources)
+        response.headers["Location"] = f"/{API_VERSION}/jobs/{job.id}"
+        if not wait:
+            return job_out(job, engine)
+        await _until_finished(job)
+        if job.state == "failed" and job.report is not None and job.report.rejected:
+            rejected = job.report.rejected
+            raise BadRequest("; ".join(f"{r.name}: {r.reason}" for r in rejected[:5]),
+                             details=[{"name": r.name, "reason": r.reason} for r in rejected])
+        response.status_code = 200
+        return job_out(job, engine)
+
+    @v1.get("/jobs", response_model=JobList, tags=["articles"], dependencies=[read_access])
+    def list_jobs(engine: Engine) -> JobList:
+        """The ingest jobs this server remembers (until it restarts), newest first."""
+        jobs = [job_out(job, engine) for job in engine.jobs.all()]
+        return JobList(count=len(jobs), jobs=jobs)
+
+    @v1.get("/jobs/{job_id}", response_model=JobOut, tags=["articles"], dependencies=[read_access],
+            responses={404: {"model": ErrorOut, "description": "no such job"}})
+    def get_job(job_id: Annotated[str, Path(max_length=MAX_ID_CHARS)], engine: Engine) -> JobOut:
+        """An ingest job: state, progress (0..1, with an ETA), per-file results, and the report
+        once it has ended."""
+        return job_out(engine.jobs.get(job_id), engine)
+
+    @v1.delete("/jobs/{job_id}", response_model=JobOut, tags=["articles"],
+               dependencies=[write_access],
+               responses={404: {"model": ErrorOut, "description": "no such job"}})
+    def cancel_job(job_id: Annotated[str, Path(max_length=MAX_ID_CHARS)], engine: Engine) -> JobOut:
+        """Cancel an ingest job: it stops after its current batch; what it committed stays."""
+        job = engine.jobs.get(job_id)
+        job.cancel()
+        return job_out(job, engine)
 
     @v1.delete("/articles/{article_id}", response_model=IngestReportOut, tags=["articles"],
                dependencies=[write_access], responses=_NOT_FOUND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,6 +203,46 @@ class IngestReportOut(BaseModel):
     articles: int
     passages: int
     seconds: float
+
+
+class FileStatusOut(BaseModel):
+    """One file of an ingest job."""
+
+    name: str
+    state: Literal["queued", "reading", "waiting", "embedding", "done", "rejected", "failed",
+                   "cancelled"]
+    articles: int = Field(description="articles the file gave (0 until it is read)")
+    added: int
+    updated: int
+    unchanged: int
+    reason: str = Field(description="why the file was rejected; empty otherwise")
+
+
+class JobOut(BaseModel):
+    """An ingest job: state, progress, per-file results and, once it ends, the report."""
+
+    id: str
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    stage: str = Field(description="while running: reading, embedding or committing")
+    progress: float = Field(ge=0, le=1, description="share of the work done")
+    eta_s: float | None = Field(description="seconds of embedding left at the rate so far")
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    texts_total: int = Field(description="new passages and sentences to embed")
+    texts_embedded: int
+    articles_total: int
+    articles_committed: int = Field(description="articles already searchable")
+    files: list[FileStatusOut]
+    error: str = Field(description="why the job failed; empty otherwise")
+    report: IngestReportOut | None = Field(description="what the job changed, once it has ended")
+
+
+class JobList(BaseModel):
+    """The ingest jobs this server remembers, newest first."""
+
+    count: int
+    jobs: list[JobOut]
 
 
 class HealthOut(BaseModel):

@@ -119,9 +119,10 @@ async def ingester(client: httpx.AsyncClient, stats: Stats, articles: list[dict[
     for article in articles:
         await asyncio.sleep(gap)
         resp = await timed(client, stats, "ingest", "POST", "/v1/articles", headers=headers,
+                           params={"wait": "true"},
                            json={"title": article["title"], "text": article["text"]})
         if resp is not None and resp.is_success:
-            for ref in resp.json()["articles_now"]:
+            for ref in resp.json()["report"]["articles_now"]:
                 ids[article["phrase"]] = ref["id"]
 
 
@@ -207,7 +208,7 @@ def spawned_server(home: str | None, api_key: str, ready_timeout: float,
                     pass
                 time.sleep(0.5)
             corpus = REPO / "index" / "data" / "qingdao-evening-news-page.txt"
-            seeded = httpx.post(f"{url}/v1/articles", timeout=600,
+            seeded = httpx.post(f"{url}/v1/articles", timeout=600, params={"wait": "true"},
                                 headers={"Authorization": f"Bearer {api_key}"},
                                 files=[("files", (corpus.name, corpus.read_bytes()))])
             seeded.raise_for_status()

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from .compute import compute_turn
 from .errors import ModelError
 from .settings import DEFAULT_MODEL, Settings
 
@@ -92,22 +94,26 @@ class Embedder:
         return self.fingerprint.dimension
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+        """Unit vectors for texts, longest first in batches of `embed_batch_size` (as
+        sentence-transformers batches them), each batch a turn of its own (index.compute): a
+        search arriving during a long ingest waits for one batch, not for the whole ingest.
+        One thread answers a single query as fast as two; batches use every core."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        import torch
-
-        # One thread answers a single query as fast as two and leaves the other core free;
-        # batches (ingest) use every core.
-        torch.set_num_threads((os.cpu_count() or 1) if len(texts) > 4 else 1)
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt or None,
-            batch_size=self.settings.embed_batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            return vectors
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        size = self.settings.embed_batch_size
+        threads = 1 if len(texts) <= 4 else None
+        with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar:
+            for start in range(0, len(order), size):
+                rows = order[start:start + size]
+                with compute_turn(threads):
+                    batch = self.model.encode([texts[i] for i in rows], prompt=prompt or None,
+                                              batch_size=size, show_progress_bar=False,
+                                              convert_to_numpy=True, normalize_embeddings=True)
+                vectors[rows] = batch
+                bar.update(len(rows))
+        return vectors
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for questions (with the query prompt)."""

@@ -9,19 +9,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .embed import Embedder
-from .errors import ArticleQAError, IndexCorruptError, InputError, NotFoundError
+from .errors import ArticleQAError, IndexCorruptError, NotFoundError
 from .ingest import (
     Rejected,
     SourceFile,
-    articles_from_file,
     builtin_source_file,
     collect_files,
     read_source_files,
@@ -34,6 +33,15 @@ from .store import IndexCheck, IndexSnapshot, IndexStore, VectorCache, build_fai
 from .text import tokenize
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TextToEmbed:
+    """A passage or sentence an ingest has to embed, keyed as the index stores its vector."""
+
+    key: str
+    text: str
+    is_passage: bool
 
 
 @dataclass
@@ -53,6 +61,18 @@ class IngestReport:
     seconds: float = 0.0
     #: For a rebuild: the copy of the articles it started from (`IndexStore.article_sources`).
     rebuilt_from: str = ""
+    #: Article id -> "added", "updated" or "unchanged", for the articles given to the change.
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, later: IngestReport) -> None:
+        """Fold in the report of a later commit of the same job (sizes are the later ones)."""
+        for name in ("added", "updated", "unchanged", "removed", "rejected"):
+            getattr(self, name).extend(getattr(later, name))
+        self.outcomes.update(later.outcomes)
+        self.embedded += later.embedded
+        self.reused += later.reused
+        self.embedded_sentences += later.embedded_sentences
+        self.articles, self.passages = later.articles, later.passages
 
     @property
     def changed(self) -> bool:
@@ -75,7 +95,9 @@ class Library:
         self._snapshot: IndexSnapshot | None = None
         self._watch = open_existing
         self._checked_at = time.monotonic()
-        self.snapshot = self._load() if open_existing else self._empty()
+        self._snapshot = self._empty()  # until the folder is read (seeding writes through it)
+        if open_existing:
+            self.snapshot = self._load()
 
     #: How often (seconds) readers look for a generation written by another process.
     RELOAD_CHECK_S = 1.0
@@ -118,6 +140,15 @@ class Library:
     # ----- reading -----
     def _read(self) -> IndexSnapshot | None:
         return self.store.read(expected=self.embedder.fingerprint, split=self.settings.split_signature())
+
+    def _live(self) -> IndexSnapshot | None:
+        """The live generation, for a write: the one in memory while it is still the one on disk
+        (a commit then costs no re-read), else read from disk. Hold the write lock."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation and (
+                snapshot.generation == self.store.current_generation()):
+            return snapshot
+        return self._read()
 
     def _empty(self) -> IndexSnapshot:
         vectors = np.zeros((0, self.embedder.dimension), dtype=np.float32)
@@ -163,7 +194,7 @@ class Library:
         """
         if self.store.is_new():
             if self.seed_builtin:
-                return self.add_files([builtin_source_file()], rebuild=True, progress=progress)
+                return self.add_files([builtin_source_file()], progress=progress)
             raise NotFoundError("there is no index here to rebuild yet; ingest files with "
                                 "`articleqa ingest PATH...`")
         return self.apply(rebuild=True, progress=progress)
@@ -193,31 +224,46 @@ class Library:
 
     def add_files(self, files: Sequence[SourceFile], rebuild: bool = False,
                   progress: bool = False) -> IngestReport:
-        """Parse files and replace the articles of their sources with what they hold now."""
-        articles: list[Article] = []
-        sources: list[str] = []
-        rejected: list[Rejected] = []
-        for file in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
-            try:
-                parsed = articles_from_file(file)
-            except InputError as exc:  # the report names the file once, beside its reason
-                rejected.append(Rejected(file.name, str(exc).removeprefix(f"{file.name}: ")))
-                continue
-            articles.extend(parsed)
-            sources.append(file.source)
-        report = self.apply(add=articles, replace_sources=sources, rebuild=rebuild,
-                            progress=progress)
-        report.rejected.extend(rejected)
-        return report
+        """Parse files and replace the articles of their sources with what they hold now.
+
+        The files go through an ingest job run on this thread (`index.jobs`): a large ingest
+        commits batch by batch, so a crash keeps what was committed. With `rebuild`, the index is
+        first rebuilt from its articles (`reindex`), as its own commit.
+        """
+        from .jobs import IngestJob, run_job
+
+        started = time.perf_counter()
+        rebuilt = self.apply(rebuild=True, progress=progress) if rebuild and not self.store.is_new() else None
+        job = IngestJob.create(files)
+        run_job(self, job, progress=progress)
+        report = job.final_report()
+        if rebuilt is None:
+            return report
+        again = Counter(report.added + report.updated + report.unchanged)
+        kept = []
+        for title in rebuilt.unchanged:  # an article the files gave again is reported by the job
+            if again[title]:
+                again[title] -= 1
+            else:
+                kept.append(title)
+        rebuilt.unchanged = kept
+        rebuilt.merge(report)
+        rebuilt.seconds = time.perf_counter() - started
+        return rebuilt
 
     def remove(self, article_ids: Sequence[str]) -> IngestReport:
         """Remove articles by id; NotFoundError if one is unknown (nothing is removed then)."""
         return self.apply(remove=article_ids)
 
     def apply(self, add: Sequence[Article] = (), replace_sources: Sequence[str] = (),
-              remove: Sequence[str] = (), rebuild: bool = False,
-              progress: bool = False) -> IngestReport:
-        """The one write path: compute the next generation, embed what is new, swap it in."""
+              remove: Sequence[str] = (), rebuild: bool = False, progress: bool = False,
+              keep_ids: Collection[str] = (), prepared: VectorCache | None = None) -> IngestReport:
+        """The one write path: compute the next generation, embed what is new, swap it in.
+
+        `replace_sources` drops the articles those sources held that are neither in `add` nor in
+        `keep_ids` (an ingest job committing a source's articles batch by batch keeps the ones
+        still to come); `prepared` holds vectors embedded ahead of the lock (index.jobs).
+        """
         started = time.perf_counter()
         report = IngestReport()
         with self._write_mutex, self.store.write_lock():
@@ -226,7 +272,7 @@ class Library:
                 current = self._empty()
                 previous = self.store.salvage_vectors(self.embedder.fingerprint)
             else:
-                current = self._read() or self._empty()
+                current = self._live() or self._empty()
                 previous = current
                 articles = dict(current.articles)
             missing = [a for a in remove if a not in articles]
@@ -235,7 +281,7 @@ class Library:
                                     "`articleqa list` shows the ids")
             for article_id in remove:
                 report.removed.append(articles.pop(article_id).title)
-            incoming = {a.id for a in add}
+            incoming = {a.id for a in add} | set(keep_ids)
             for source in set(replace_sources):
                 for old in [a for a in articles.values() if a.source == source]:
                     if old.id not in incoming:
@@ -244,15 +290,18 @@ class Library:
                 old = articles.get(article.id)
                 if old is not None and old.content_hash == article.content_hash:
                     report.unchanged.append(article.title)
+                    report.outcomes[article.id] = "unchanged"
                     continue
-                (report.updated if old is not None else report.added).append(article.title)
+                outcome = "updated" if old is not None else "added"
+                getattr(report, outcome).append(article.title)
+                report.outcomes[article.id] = outcome
                 articles[article.id] = article
             if rebuild:  # every article the rebuild started from is kept
                 report.unchanged += [a.title for a in articles.values() if a.id not in incoming]
             if not report.changed and not rebuild:
                 self.snapshot = current
             else:
-                snapshot = self._build(articles, previous, report, progress)
+                snapshot = self._build(articles, previous, report, progress, prepared)
                 snapshot.generation = self.store.write(snapshot, self.settings.hnsw_ef_search)
                 self.snapshot = snapshot
         report.articles = len(self.snapshot.articles)
@@ -279,17 +328,53 @@ class Library:
         raise IndexCorruptError("no intact copy of the articles is left in this index (the article "
                                 "store and every generation are damaged); nothing was changed")
 
-    def _embed_cached(self, keys: list[str], texts: list[str], old_keys: list[str],
-                      old_vectors: np.ndarray | None, what: str, progress: bool) -> tuple[np.ndarray, int]:
-        """Vectors for `texts`, reusing rows of the previous generation with the same key."""
-        cache: dict[str, int] = {}
-        if old_vectors is not None:
-            cache = {k: i for i, k in enumerate(old_keys)}
+    def _article_texts(self, article: Article) -> tuple[list[tuple[Passage, str, str]],
+                                                        list[tuple[str, str, str]]]:
+        """An article's passages (passage, embed key, text) and sentences (id, key, text): what
+        `_build` indexes and what an ingest job embeds ahead of its commit, keyed alike."""
+        fingerprint_key = self.embedder.fingerprint.key
+        passages = []
+        for passage in make_passages(article, self.settings):
+            text = embedding_text(article, passage)
+            passages.append((passage, content_id(fingerprint_key, text), text))
+        sentences = [(article.sentence_id(s.index), content_id(fingerprint_key, "sentence", s.text),
+                      s.text) for s in article.sentences]
+        return passages, sentences
+
+    def texts_to_embed(self, article: Article, known: set[str]) -> list[TextToEmbed]:
+        """The passages and sentences of `article` whose vectors neither the live index nor
+        `known` holds (the keys returned are added to `known`, so a text is embedded once)."""
+        snapshot = self.snapshot
+        if not known:
+            known.update(snapshot.embed_keys)
+            known.update(snapshot.sentence_keys)
+        passages, sentences = self._article_texts(article)
+        todo: list[TextToEmbed] = []
+        for is_passage, items in ((True, [(k, t) for _, k, t in passages]),
+                                  (False, [(k, t) for _, k, t in sentences])):
+            for key, text in items:
+                if key not in known:
+                    known.add(key)
+                    todo.append(TextToEmbed(key, text, is_passage))
+        return todo
+
+    def _embed_cached(self, keys: list[str], texts: list[str],
+                      sources: Sequence[tuple[list[str], np.ndarray | None]], what: str,
+                      progress: bool) -> tuple[np.ndarray, int]:
+        """Vectors for `texts`, reusing rows of earlier vectors (a generation's, a job's) by key."""
+        found: dict[str, np.ndarray] = {}
+        wanted = set(keys)
+        for old_keys, old_vectors in sources:
+            if old_vectors is None:
+                continue
+            for row, key in enumerate(old_keys):
+                if key in wanted and key not in found:
+                    found[key] = old_vectors[row]
         vectors = np.zeros((len(keys), self.embedder.dimension), dtype=np.float32)
-        todo = [i for i, k in enumerate(keys) if k not in cache]
+        todo = [i for i, k in enumerate(keys) if k not in found]
         for i, key in enumerate(keys):
-            if key in cache:
-                vectors[i] = old_vectors[cache[key]]  # type: ignore[index]
+            if key in found:
+                vectors[i] = found[key]
         if todo:
             log.info("embedding %d new %s (%d reused)", len(todo), what, len(keys) - len(todo))
             fresh = self.embedder.embed_passages([texts[i] for i in todo], progress=progress)
@@ -297,34 +382,34 @@ class Library:
         return vectors, len(todo)
 
     def _build(self, articles: dict[str, Article], previous: IndexSnapshot | VectorCache | None,
-               report: IngestReport, progress: bool) -> IndexSnapshot:
+               report: IngestReport, progress: bool,
+               prepared: VectorCache | None = None) -> IndexSnapshot:
         passages: list[Passage] = []
         keys: list[str] = []
         texts: list[str] = []
         sentence_ids: list[str] = []
         sentence_keys: list[str] = []
         sentence_texts: list[str] = []
-        fingerprint_key = self.embedder.fingerprint.key
         for article in articles.values():
-            for passage in make_passages(article, self.settings):
-                text = embedding_text(article, passage)
+            article_passages, article_sentences = self._article_texts(article)
+            for passage, key, text in article_passages:
                 passages.append(passage)
+                keys.append(key)
                 texts.append(text)
-                keys.append(content_id(fingerprint_key, text))
-            for sentence in article.sentences:
-                sentence_ids.append(article.sentence_id(sentence.index))
-                sentence_texts.append(sentence.text)
-                sentence_keys.append(content_id(fingerprint_key, "sentence", sentence.text))
-        old_tokens = {}
-        if previous is not None:
-            old_tokens = dict(zip(previous.embed_keys, previous.passage_tokens, strict=False))
+            for sentence_id, key, text in article_sentences:
+                sentence_ids.append(sentence_id)
+                sentence_keys.append(key)
+                sentence_texts.append(text)
+        caches = [c for c in (previous, prepared) if c is not None]
+        old_tokens: dict[str, list[str]] = {}
+        for cache in caches:
+            old_tokens.update(zip(cache.embed_keys, cache.passage_tokens, strict=False))
         tokens = [old_tokens[k] if k in old_tokens else tokenize(t) for k, t in zip(keys, texts, strict=True)]
         vectors, embedded = self._embed_cached(
-            keys, texts, previous.embed_keys if previous else [],
-            previous.vectors if previous else None, "passages", progress)
+            keys, texts, [(c.embed_keys, c.vectors) for c in caches], "passages", progress)
         sentence_vectors, embedded_sentences = self._embed_cached(
-            sentence_keys, sentence_texts, previous.sentence_keys if previous else [],
-            previous.sentence_vectors if previous else None, "sentences", progress)
+            sentence_keys, sentence_texts, [(c.sentence_keys, c.sentence_vectors) for c in caches],
+            "sentences", progress)
         report.embedded = embedded
         report.reused = len(keys) - embedded
         report.embedded_sentences = embedded_sentences

@@ -43,6 +43,12 @@ class Settings:
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     embed_batch_size: int = 16
+    #: Ingest jobs (index.jobs): about how many new texts one commit holds (a large ingest becomes
+    #: searchable, and survives a crash, batch by batch).
+    ingest_commit_texts: int = 3000
+    #: Jobs queued or running at once (more are refused: retry later), finished jobs remembered.
+    max_ingest_jobs: int = 64
+    kept_ingest_jobs: int = 200
     max_query_chars: int = 2000
     default_k: int = 5
     #: Retrieval: `dense`, `lexical`, `rrf` or `weighted` (see qa.fusion).
@@ -107,6 +113,7 @@ class Settings:
             "crosslingual_rerank_depth",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",
+            "ingest_commit_texts", "max_ingest_jobs", "kept_ingest_jobs",
         )
         for name in positive:
             value = getattr(self, name)

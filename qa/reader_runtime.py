@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from index import Settings
+from index.compute import compute_turn
 from index.errors import ModelError
 from index.split import file_sha256
 
@@ -116,16 +116,12 @@ class Reader:
                              f"{len(unexpected)} unexpected tensors); reinstall articleqa")
         self.model = model.eval()
         self.bf16 = _bf16_supported()
-        self._lock = threading.Lock()  # one forward pass at a time: both cores go to it
         log.info("loaded the reader (%s) in %.1fs", "bf16" if self.bf16 else "fp32",
                  time.perf_counter() - started)
 
     def read(self, question: str, contexts: list[str], batch_size: int = 16) -> list[Span]:
         """The best span of every window of every context (unordered)."""
-        import torch
-
-        with self._lock:
-            torch.set_num_threads(os.cpu_count() or 1)
+        with compute_turn():  # one model call at a time in this process, both cores to it
             return read_spans(self.model, self.tokenizer, question, contexts, self.config, self.bf16,
                               batch_size)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from index import Embedder, Library, Settings
 from index.errors import InputError, NotFoundError
+from index.jobs import IngestJobs
 
 from .answer import Answerer
 from .followup import Turn, resolve_followup
@@ -57,6 +58,8 @@ class ArticleQA:
         self.retriever = Retriever(self.library, self.settings)
         self.answerer = Answerer(self.settings)
         self.sentences = SentenceRanker(self.settings)
+        #: Background ingest jobs over this library (the HTTP API and the chat page use them).
+        self.jobs = IngestJobs(self.library)
 
     def search(self, query: str, k: int | None = None,
                article_ids: Sequence[str] | None = None) -> list[Hit]:

@@ -220,9 +220,38 @@ def client(server: Server) -> Iterator[httpx.Client]:
         yield c
 
 
-def _upload(client: httpx.Client, *files: tuple[str, bytes], headers: dict | None = None) -> httpx.Response:
+WAIT = {"wait": "true"}
+
+
+def _upload(client: httpx.Client, *files: tuple[str, bytes], headers: dict | None = None,
+            wait: bool = True) -> httpx.Response:
     parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
-    return client.post("/v1/articles", files=parts, headers=AUTH if headers is None else headers)
+    return client.post("/v1/articles", files=parts, headers=AUTH if headers is None else headers,
+                       params=WAIT if wait else None)
+
+
+def _report(resp: httpx.Response) -> dict:
+    """The ingest report of a finished upload job (`?wait=true`)."""
+    assert resp.status_code == 200, resp.text
+    job = resp.json()
+    assert job["state"] == "done" and job["progress"] == 1.0, job
+    assert resp.headers["location"] == f"/v1/jobs/{job['id']}"
+    return job["report"]
+
+
+def _poll_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict:
+    """GET a job until it ends; its last record, with the progress values seen on the way."""
+    deadline = time.monotonic() + timeout
+    seen: list[float] = []
+    while True:
+        resp = client.get(f"/v1/jobs/{job_id}")
+        assert resp.status_code == 200, resp.text
+        job = resp.json()
+        seen.append(job["progress"])
+        if job["state"] in ("done", "failed", "cancelled"):
+            return {**job, "progress_seen": seen}
+        assert time.monotonic() < deadline, f"job {job_id} still {job['state']}"
+        time.sleep(0.1)
 
 
 def _sse_events(text: str) -> list[tuple[str, dict]]:
@@ -255,9 +284,8 @@ def test_writes_need_the_key_and_reads_do_not(client: httpx.Client) -> None:
                  403, "forbidden")
     assert_error(client.post("/v1/articles", json=body, headers={"Authorization": KEY}), 401)
     assert_error(client.delete("/v1/articles/abc"), 401)
-    ok = client.post("/v1/articles", json=body, headers=AUTH)
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["added"] == ["Pier notice"]
+    ok = client.post("/v1/articles", json=body, headers=AUTH, params=WAIT)
+    assert _report(ok)["added"] == ["Pier notice"]
     assert client.get("/v1/articles").status_code == 200
     assert client.post("/v1/search", json={"query": "north pier"}).status_code == 200
 
@@ -266,8 +294,7 @@ def test_writes_need_the_key_and_reads_do_not(client: httpx.Client) -> None:
 def test_upload_big5_and_a_traversal_name(server: Server, client: httpx.Client) -> None:
     resp = _upload(client, ("typhoon.txt", BIG5_TEXT.encode("big5")),
                    ("../../etc/passwd.txt", b"Notice\n\nThe east gate opens at noon on Sunday.\n"))
-    assert resp.status_code == 200, resp.text
-    report = resp.json()
+    report = _report(resp)
     assert report["rejected"] == [] and "颱風消息" in report["added"]
     sources = {a["source"] for a in report["articles_now"]}
     assert sources == {"upload:typhoon.txt", "upload:passwd.txt"}
@@ -282,8 +309,32 @@ def test_upload_big5_and_a_traversal_name(server: Server, client: httpx.Client) 
     listed = {a["id"]: a for a in client.get("/v1/articles").json()["articles"]}
     assert listed[typhoon["id"]]["sentences"] == len(article["sentences"])
     # uploading the same bytes again changes nothing
-    again = _upload(client, ("typhoon.txt", BIG5_TEXT.encode("big5"))).json()
+    again = _report(_upload(client, ("typhoon.txt", BIG5_TEXT.encode("big5"))))
     assert again["unchanged"] == ["颱風消息"] and again["embedded"] == 0
+
+
+@pytest.mark.slow
+def test_uploads_run_as_background_jobs(client: httpx.Client) -> None:
+    body = "".join(f"新港區第{j}號泊位的擴建工程已完成第{j}期，投資{j + 2}億元。" for j in range(30))
+    resp = _upload(client, ("port.txt", f"新港區擴建\n\n{body}\n".encode()), wait=False)
+    assert resp.status_code == 202, resp.text
+    queued = resp.json()
+    assert queued["state"] in ("queued", "running", "done") and queued["report"] is None
+    assert resp.headers["location"] == f"/v1/jobs/{queued['id']}"
+    job = _poll_job(client, queued["id"])
+    assert job["state"] == "done", job
+    assert job["progress"] == 1.0 and job["progress_seen"] == sorted(job["progress_seen"])
+    assert job["texts_embedded"] == job["texts_total"] > 30
+    assert job["articles_committed"] == job["articles_total"] == 1
+    assert [(f["name"], f["state"], f["added"]) for f in job["files"]] == [("port.txt", "done", 1)]
+    assert job["report"]["added"] == ["新港區擴建"] and job["started_at"] and job["finished_at"]
+    hits = client.post("/v1/search", json={"query": "新港區第7號泊位擴建", "k": 1}).json()["hits"]
+    assert hits[0]["title"] == "新港區擴建"
+    assert queued["id"] in [j["id"] for j in client.get("/v1/jobs").json()["jobs"]]
+    assert_error(client.get("/v1/jobs/no-such-job"), 404, "not_found")
+    assert_error(client.delete(f"/v1/jobs/{queued['id']}"), 401)  # cancelling is a write
+    late = client.delete(f"/v1/jobs/{queued['id']}", headers=AUTH)
+    assert late.status_code == 200 and late.json()["state"] == "done"  # it had ended: nothing lost
 
 
 @pytest.mark.slow
@@ -292,8 +343,17 @@ def test_bad_uploads(client: httpx.Client) -> None:
     error = assert_error(_upload(client, ("photo.txt", binary)), 400)
     assert "photo.txt" in error["message"] and error["details"][0]["reason"]
     mixed = _upload(client, ("photo.txt", binary), ("ok.md", b"# Ferry\n\nThe ferry leaves at 7.\n"))
-    assert mixed.status_code == 200 and [r["name"] for r in mixed.json()["rejected"]] == ["photo.txt"]
+    assert [r["name"] for r in _report(mixed)["rejected"]] == ["photo.txt"]
+    assert [(f["name"], f["state"], f["articles"]) for f in mixed.json()["files"]] == [
+        ("photo.txt", "rejected", 0), ("ok.md", "done", 1)]
+    assert mixed.json()["files"][0]["reason"]
     assert_error(_upload(client, ("notes.pdf", b"%PDF-1.4")), 400)
+    # without waiting, the same refusal is the job's: 202 at once, then "failed" with the reason
+    queued = _upload(client, ("notes.pdf", b"%PDF-1.4"), wait=False)
+    assert queued.status_code == 202, queued.text
+    job = _poll_job(client, queued.json()["id"])
+    assert job["state"] == "failed" and job["files"][0]["state"] == "rejected"
+    assert job["error"] and job["files"][0]["reason"]
     assert_error(_upload(client, *[(f"f{i}.txt", b"x") for i in range(21)]), 400)
     assert_error(_upload(client, ("big.txt", b"a" * (MAX_FILE_BYTES + 1))), 413, "too_large")
     no_files = client.post("/v1/articles", files=[("title", (None, b"x"))], headers=AUTH)
@@ -309,9 +369,9 @@ def test_bad_uploads(client: httpx.Client) -> None:
 
 @pytest.mark.slow
 def test_article_search_ask_stream_and_delete(client: httpx.Client) -> None:
-    added = client.post("/v1/articles", json={"title": "海鷗港碼頭", "text": HARBOUR_TEXT}, headers=AUTH)
-    assert added.status_code == 200, added.text
-    article_id = added.json()["articles_now"][0]["id"]
+    added = client.post("/v1/articles", json={"title": "海鷗港碼頭", "text": HARBOUR_TEXT},
+                        headers=AUTH, params=WAIT)
+    article_id = _report(added)["articles_now"][0]["id"]
     text = client.get(f"/v1/articles/{article_id}").json()["text"]
 
     hits = client.post("/v1/search", json={"query": "海鷗港第七號碼頭重新開放", "k": 3}).json()["hits"]
@@ -433,7 +493,7 @@ def test_readyz_fails_while_the_index_on_disk_is_damaged(server: Server, client:
     current = server.index_dir / "CURRENT"
     if not current.exists():  # run alone: commit something first
         assert client.post("/v1/articles", json={"title": "Tide", "text": "High tide is at 6:40."},
-                           headers=AUTH).status_code == 200
+                           headers=AUTH, params=WAIT).status_code == 200
     kept = current.read_bytes()
     current.write_bytes(b"")
     try:

@@ -98,6 +98,18 @@ def _ask(page: Any, question: str, timings: dict[str, float] | None = None) -> A
     return done.last
 
 
+#: Records the progress lines the page shows while an upload job runs (Gradio's progress text).
+PROGRESS_RECORDER = """() => {
+  window.aqaProgressSeen = [];
+  new MutationObserver(() => {
+    for (const el of document.querySelectorAll('.progress-text, .meta-text, .meta-text-center')) {
+      const text = el.textContent.trim();
+      if (text && !window.aqaProgressSeen.includes(text)) window.aqaProgressSeen.push(text);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def _shot(page: Any, name: str, full_page: bool = False) -> None:
     """A screenshot once CSS transitions have finished (radio dots and toasts fade in)."""
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')",
@@ -159,9 +171,12 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             scan.write_bytes(b"\xff\xd8\xff\xe0 not an article")
             page.locator("#aqa-upload input[type=file]").set_input_files([str(article), str(scan)])
             expect(page.locator("#aqa-upload")).to_contain_text("harbour-library.pdf")
+            page.evaluate(PROGRESS_RECORDER)
             page.locator("#aqa-upload-button").click()
             summary = page.locator("#aqa-upload-summary")
             expect(summary).to_contain_text(HARBOUR_TITLE, timeout=ANSWER_TIMEOUT_MS)
+            seen = page.evaluate("() => window.aqaProgressSeen")
+            assert any(("嵌入段落與句子" in text or "寫入索引" in text) for text in seen), seen
             expect(summary).to_contain_text("新增（1）")
             expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.jpg")
             expect(summary.locator(".aqa-report-warn")).to_contain_text("unsupported file type")

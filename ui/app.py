@@ -325,13 +325,14 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                                         data=path.read_bytes()))
             except OSError as exc:
                 unreadable.append(Rejected(path.name, f"cannot read: {exc.strerror or exc}"))
-        progress(0.3, desc=lab["upload_indexing"])
-        try:
-            report = engine.library.add_files(files)
+        try:  # a background job: the bar follows it, and other uploads and questions go on
+            job = engine.jobs.submit(files=files, rejected=unreadable)
+            while not job.wait(0.3):
+                progress(job.progress, desc=fmt.job_progress_text(job, lab))
+            report = job.final_report()
         except ArticleQAError as exc:
             summary = fmt.error_html(str(exc), lab)
             return (*library_outputs(summary), gr.skip())
-        report.rejected[:0] = unreadable
         progress(1.0, desc=lab["upload_done"])
         return (*library_outputs(fmt.ingest_summary_html(report, lab)), None)
 

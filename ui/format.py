@@ -17,6 +17,7 @@ from index.ingest import BUILTIN_SOURCE
 from qa.records import Answer, Citation, Hit
 
 if TYPE_CHECKING:  # the library module pulls in FAISS; formatting needs only the field names
+    from index.jobs import IngestJob
     from index.library import IngestReport
     from index.records import Article
 
@@ -302,3 +303,21 @@ def ingest_summary_html(report: IngestReport, labels: Mapping[str, str]) -> str:
     if not sections:
         sections.append(f'<div class="aqa-report-muted">{esc(labels["nothing_changed"])}</div>')
     return f'<div class="aqa-report">{"".join(sections)}</div>'
+
+
+def job_progress_text(job: IngestJob, labels: Mapping[str, str]) -> str:
+    """One line for the progress bar of an upload job: its stage, counts and time left."""
+    if job.state == "queued":
+        return labels["upload_queued"]
+    if job.stage == "reading":
+        return labels["upload_reading"]
+    if job.stage == "committing" or (job.texts_total and job.texts_embedded >= job.texts_total):
+        return labels["upload_committing"]
+    text = labels["upload_embedding"].format(done=job.texts_embedded, total=job.texts_total)
+    eta = job.eta_s
+    if eta is not None:
+        minutes, seconds = divmod(int(round(eta)), 60)
+        left = (labels["duration_m"].format(m=minutes, s=seconds) if minutes
+                else labels["duration_s"].format(s=seconds))
+        text += labels["upload_eta"].format(eta=left)
+    return text
