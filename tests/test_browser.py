@@ -102,7 +102,7 @@ def _ask(page: Any, question: str, timings: dict[str, float] | None = None) -> A
 PROGRESS_RECORDER = """() => {
   window.aqaProgressSeen = [];
   new MutationObserver(() => {
-    for (const el of document.querySelectorAll('.progress-text, .meta-text, .meta-text-center')) {
+    for (const el of document.querySelectorAll('.progress-level-inner, .progress-text')) {
       const text = el.textContent.trim();
       if (text && !window.aqaProgressSeen.includes(text)) window.aqaProgressSeen.push(text);
     }
