@@ -225,23 +225,53 @@ class _Commit:
 class GroupCommit:
     """Commits the batches of concurrent jobs together: whichever job gets the lock commits
     every batch waiting (sources that overlap wait for the next commit), so twenty small uploads
-    finishing at once cost a commit or two, not twenty in a row."""
+    finishing at once cost a commit or two, not twenty in a row.
+
+    A commit rewrites the index (about a second for a few thousand passages), so before it the
+    committing job waits up to `GATHER_S` for small batches still being embedded
+    (`expect`) to join it.
+    """
+
+    GATHER_S = 1.0
+    #: Batches of at most this many texts are worth waiting for.
+    SMALL_BATCH = 256
 
     def __init__(self, library: Library) -> None:
         self.library = library
         self._pending: list[_Commit] = []
+        self._expected = 0
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
 
+    def expect(self, texts: int) -> bool:
+        """Announce a batch of `texts` being embedded; True when commits will wait for it (then
+        `commit` or `forget` must follow)."""
+        if texts > self.SMALL_BATCH:
+            return False
+        with self._queue_lock:
+            self._expected += 1
+        return True
+
+    def forget(self, expected: bool) -> None:
+        """Withdraw an announced batch that will not be committed (cancelled, failed)."""
+        if expected:
+            with self._queue_lock:
+                self._expected -= 1
+
     def commit(self, articles: list[Article], sources: list[str], keep: set[str],
-               prepared: VectorCache) -> IngestReport:
+               prepared: VectorCache, expected: bool = False) -> IngestReport:
         """Commit one batch (possibly with others'); its own report."""
         entry = _Commit(articles, sources, keep, prepared)
         with self._queue_lock:
             self._pending.append(entry)
+            if expected:
+                self._expected -= 1
         while entry.report is None and entry.error is None:
             with self._commit_lock:
                 if entry.report is None and entry.error is None:
+                    deadline = time.monotonic() + self.GATHER_S
+                    while self._expected > 0 and time.monotonic() < deadline:
+                        time.sleep(0.02)
                     self._commit_group()
         if entry.error is not None:
             raise entry.error
@@ -320,11 +350,16 @@ def run_job(library: Library, job: IngestJob, commits: GroupCommit | None = None
         keep = {a.id for i in job.items for a in i.articles}
         for batch in _batches(todo, library.settings.ingest_commit_texts):
             prepared = _Prepared()
-            for _, texts in batch:
-                _embed(library, job, texts, prepared, bar)
+            expected = commits.expect(sum(len(texts) for _, texts in batch))
+            try:
+                for _, texts in batch:
+                    _embed(library, job, texts, prepared, bar)
+            except BaseException:
+                commits.forget(expected)
+                raise
             job._set(stage="committing")
             report = commits.commit([a for a, _ in batch], sources, keep,
-                                    prepared.cache(library.embedder.dimension))
+                                    prepared.cache(library.embedder.dimension), expected)
             report.embedded = len(prepared.passage_keys)  # embedded here, ahead of the commit
             report.embedded_sentences = len(prepared.sentence_keys)
             _record_commit(job, [a for a, _ in batch], report)

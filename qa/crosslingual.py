@@ -20,6 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.compute import compute_turn
+
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +55,9 @@ class CrossLingualScorer:
             encoder = self._encoder()
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if missing:
-                for text, vector in zip(missing, encoder.encode(missing), strict=True):
+                with compute_turn():  # a model call: it takes its turn like the others
+                    encoded = encoder.encode(missing)
+                for text, vector in zip(missing, encoded, strict=True):
                     self._cache[text] = np.asarray(vector, dtype=np.float32)
             for text in texts:
                 self._cache.move_to_end(text)

