@@ -181,6 +181,10 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.jpg")
             expect(summary.locator(".aqa-report-warn")).to_contain_text("unsupported file type")
             expect(library).to_contain_text(HARBOUR_TITLE)
+            jobs = page.locator("#aqa-jobs .aqa-job").first  # the upload's job, as every job shows
+            expect(jobs).to_contain_text("harbour-library.pdf")
+            expect(jobs).to_contain_text("完成")
+            expect(jobs.locator("progress")).to_have_attribute("value", "1.000")
             _shot(page, "desktop-library.png", full_page=True)
 
             # 4. Ask about the uploaded article: the answer cites it.

@@ -198,3 +198,31 @@ def test_labels_cover_both_languages() -> None:
         normalize_language("fr")
     assert "閻家山TOD項目總投資多少？" in examples("zh-Hant")
     assert all(labels("zh-Hant")[k] != labels("en")[k] for k in ("title", "ask", "clear"))
+
+
+def test_jobs_html_shows_running_and_recent_jobs_with_their_progress() -> None:
+    from datetime import UTC, datetime
+
+    from index.ingest import SourceFile
+    from index.jobs import IngestJob
+    from ui.format import jobs_html
+    from ui.labels import labels
+
+    files = [SourceFile(f"{n}.md", f"upload:{n}.md", b"x") for n in ("a", "b", "c")]
+    running = IngestJob.create(files)
+    running._set(state="running", stage="embedding", texts_total=200, texts_embedded=50,
+                 articles_total=10, articles_committed=4)
+    done = IngestJob.create([SourceFile("d.txt", "upload:d.txt", b"x")])
+    done._set(state="done", finished_at=datetime.now(UTC).isoformat(), articles_total=1,
+              articles_committed=1)
+    old = IngestJob.create([SourceFile("e.txt", "upload:e.txt", b"x")])
+    old._set(state="done", finished_at="2020-01-01T00:00:00+00:00")
+    zh = jobs_html([running, done, old], labels("zh-Hant"))
+    assert "進行中</strong> a.md, b.md 等 1 個檔案" in zh
+    assert "嵌入段落與句子：50/200 · 4/10 篇已可搜尋" in zh and f'value="{running.progress:.3f}"' in zh
+    assert "完成</strong> d.txt" in zh and "1/1 篇已可搜尋" in zh
+    assert old.id not in zh  # finished long ago: no longer listed
+    assert jobs_html([old], labels("zh-Hant")) == ""
+    en = jobs_html([running], labels("en"))
+    assert "Running</strong> a.md, b.md and 1 more files" in en
+    assert "Embedding passages and sentences: 50/200 · 4 of 10 articles searchable" in en

@@ -99,6 +99,10 @@ table.aqa-table .aqa-num { text-align: right; font-variant-numeric: tabular-nums
 .aqa-passage-title { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .aqa-passage-text { line-height: 1.65; }
 .aqa-count { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem; }
+.aqa-jobs { list-style: none; margin: 0.3rem 0; padding: 0; }
+.aqa-job { margin: 0.4rem 0; }
+.aqa-job progress { width: 100%; height: 0.7rem; }
+.aqa-job-detail { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .aqa-report > div { margin: 0.4rem 0; }
 .aqa-report ul { margin: 0.2rem 0 0 1.2rem; padding: 0; }
 .aqa-report-ok strong { color: #059669; }
@@ -336,6 +340,15 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         progress(1.0, desc=lab["upload_done"])
         return (*library_outputs(fmt.ingest_summary_html(report, lab)), None)
 
+    def show_jobs(seen: int) -> tuple[Any, ...]:
+        """Every ingest job's progress (uploads from the page or the API); the library list is
+        refreshed when a job has committed something since the last look."""
+        jobs = engine.jobs.all()
+        committed = sum(j.articles_committed for j in jobs)
+        if committed == seen:
+            return fmt.jobs_html(jobs, lab), gr.skip(), gr.skip(), seen
+        return fmt.jobs_html(jobs, lab), *library_outputs()[:2], committed
+
     def remove(article_id: str | None) -> tuple[Any, ...]:
         if not article_id:
             return library_outputs(f'<div class="aqa-empty">{fmt.esc(lab["remove_none"])}</div>')
@@ -351,6 +364,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                 f'<p>{fmt.esc(lab["subtitle"])}</p></header>', elem_id="aqa-header",
                 js_on_load=None)
         turns_state = gr.State([])
+        jobs_seen = gr.State(0)  # articles committed by jobs when the library list was last drawn
         with gr.Tabs(elem_id="aqa-tabs"):
             with (gr.Tab(lab["tab_chat"], id="chat", elem_id="aqa-tab-chat"),
                   gr.Row(equal_height=False, elem_id="aqa-main")):
@@ -406,6 +420,8 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     upload_button = gr.Button(lab["upload_button"], variant="primary",
                                               elem_id="aqa-upload-button")
                     summary = gr.HTML(elem_id="aqa-upload-summary", js_on_load=None)
+                    jobs_panel = gr.HTML(elem_id="aqa-jobs", js_on_load=None)
+                    jobs_timer = gr.Timer(2.0)
                     gr.HTML(f'<h2 class="aqa-h2">{fmt.esc(lab["remove_heading"])}</h2>',
                             js_on_load=None)
                     remove_choice = gr.Dropdown(choices=[], value=None, label=lab["remove_label"],
@@ -427,5 +443,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         library_out = [library, remove_choice, summary]
         upload_button.click(upload, [files], [*library_out, files], show_progress="full")
         remove_button.click(remove, [remove_choice], library_out)
+        jobs_timer.tick(show_jobs, [jobs_seen], [jobs_panel, library, remove_choice, jobs_seen],
+                        show_progress="hidden")
         app.load(lambda: library_outputs(), None, library_out, show_progress="hidden")
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -321,3 +321,37 @@ def job_progress_text(job: IngestJob, labels: Mapping[str, str]) -> str:
                 else labels["duration_s"].format(s=seconds))
         text += labels["upload_eta"].format(eta=left)
     return text
+
+
+#: How long a finished job stays in the page's progress list.
+JOB_SHOWN_AFTER_S = 600
+
+
+def jobs_html(jobs: Iterable[IngestJob], labels: Mapping[str, str], limit: int = 5) -> str:
+    """The running and recently finished ingest jobs (from the page or the API), newest first,
+    each with its files, a progress bar and what it has done; empty when there are none."""
+    now = datetime.now(UTC)
+    shown = [j for j in jobs if not j.finished or (
+        j.finished_at and (now - datetime.fromisoformat(j.finished_at)).total_seconds()
+        < JOB_SHOWN_AFTER_S)][:limit]
+    if not shown:
+        return ""
+    rows = []
+    for job in shown:
+        names = [f.name for f in job.files]
+        label = ", ".join(names[:2])
+        if len(names) > 2:
+            label += " " + labels["job_more_files"].format(n=len(names) - 2)
+        detail = (job_progress_text(job, labels) if not job.finished
+                  else job.error or labels["job_articles"].format(done=job.articles_committed,
+                                                                  total=job.articles_total))
+        if not job.finished and job.articles_total:
+            detail += " · " + labels["job_articles"].format(done=job.articles_committed,
+                                                           total=job.articles_total)
+        rows.append(
+            f'<li class="aqa-job aqa-job-{esc(job.state)}" data-job-id="{esc(job.id)}">'
+            f'<div><strong>{esc(labels["job_" + job.state])}</strong> {esc(label)}</div>'
+            f'<progress max="1" value="{job.progress:.3f}"></progress>'
+            f'<div class="aqa-job-detail">{esc(detail)}</div></li>')
+    return (f'<h3 class="aqa-h3">{esc(labels["jobs_heading"])}</h3>'
+            f'<ul class="aqa-jobs">{"".join(rows)}</ul>')
