@@ -70,12 +70,16 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     #: The standalone question actually answered (differs from `question` for follow-ups).
     resolved_question: str = ""
+    #: The kind of request it was taken for (`qa.kinds.Kind`): factoid, descriptive, summary,
+    #: comparison or smalltalk; each has its own answer shape.
+    kind: str = "factoid"
 
     def as_dict(self) -> dict[str, object]:
         """JSON form (the shape `articleqa ask --json` and the HTTP API return)."""
         return {
             "question": self.question,
             "resolved_question": self.resolved_question or self.question,
+            "kind": self.kind,
             "answer": self.answer,
             "short_answer": self.short_answer,
             "abstained": self.abstained,
