@@ -6,7 +6,9 @@
   articles (share with at least one citation);
 - comparison: every part's figure (`answers`) is in a cited sentence, and the comparison is right
   (the short answer names a `conclusion` when the question asks for one);
-- smalltalk: never a citation, and the reply (its first line) is in the question's language.
+- smalltalk: never a citation, and the reply (its first line) is in the question's language;
+- factoid: `right` = the answer holds a gold answer (or abstains when there is none), the rest in
+  the answer metrics of `eval.run`.
 
 Pure functions over the answer's JSON form; `kind_metrics` averages them per gold kind.
 """
@@ -28,7 +30,7 @@ KIND_SCORES: dict[str, tuple[str, ...]] = {
                 "cited_count"),
     "comparison": ("parts_cited", "comparison_right", "cited_count"),
     "smalltalk": ("no_citation", "reply_language"),
-    "factoid": ("contains_answer",),
+    "factoid": ("right",),
 }
 
 
@@ -74,8 +76,9 @@ def kind_scores(item: GoldItem, answer: Mapping[str, Any],
         first_line = answer["answer"].strip().splitlines()[0] if answer["answer"].strip() else ""
         scores["reply_language"] = bool(first_line) and detect_script(first_line) == detect_script(
             item.question)
-    else:
-        scores["contains_answer"] = contains_answer(answer["answer"], list(item.answers))
+    else:  # a factoid: the answer holds a gold answer, or, when there is none, it abstains
+        scores["right"] = (contains_answer(answer["answer"], list(item.answers)) and not
+                           answer.get("abstained") if item.answerable else bool(answer.get("abstained")))
     return scores
 
 
