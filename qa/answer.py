@@ -136,9 +136,7 @@ class Answerer:
             return Decision(ABSTAIN_TEXT[script], None, True, (), margin, best)
         article = best.article
         citations = tuple(
-            Citation(n=n, article_id=article.id, title=article.title,
-                     sentence_id=article.sentence_id(i), start=article.sentences[i].start,
-                     end=article.sentences[i].end, text=article.sentences[i].text, score=best.margin)
+            Citation.of(article, i, n, best.margin)
             for n, i in enumerate(cited_sentences(article, best.start, best.end), start=1))
         short = to_question_script(best.text, question)
         body = "\n".join(f"{c.text} [{c.n}]" for c in citations)

@@ -14,6 +14,7 @@ from .answer import ABSTAIN_TEXT, Decision
 from .followup import Turn, resolve_followup
 from .kinds import Analysis
 from .quantities import Quantity, comparable, parse_quantity
+from .records import Citation
 
 #: A part the articles do not answer, per script.
 PART_MISSING = {"hant": "文章中沒有提到", "hans": "文章中没有提到", "en": "the articles do not say"}
@@ -21,10 +22,10 @@ PART_MISSING = {"hant": "文章中沒有提到", "hans": "文章中没有提到"
 STATEMENT = {
     "max": {"hant": "{winner}更高：{wv}，{other}為{ov}，相差{diff}。",
             "hans": "{winner}更高：{wv}，{other}为{ov}，相差{diff}。",
-            "en": "{winner} is higher: {wv}, against {ov} for {other} (a difference of {diff})."},
+            "en": "Higher: {winner}, {wv} against {ov} for {other} (a difference of {diff})."},
     "min": {"hant": "{winner}更低：{wv}，{other}為{ov}，相差{diff}。",
             "hans": "{winner}更低：{wv}，{other}为{ov}，相差{diff}。",
-            "en": "{winner} is lower: {wv}, against {ov} for {other} (a difference of {diff})."},
+            "en": "Lower: {winner}, {wv} against {ov} for {other} (a difference of {diff})."},
     "diff": {"hant": "{first}比{second}{word}{diff}（{fv}對{sv}）。",
              "hans": "{first}比{second}{word}{diff}（{fv}对{sv}）。",
              "en": "{first} is {word} than {second} by {diff} ({fv} against {sv})."},
@@ -36,6 +37,16 @@ NOT_COMPARABLE = {
     "en": "These figures are in different units, so they cannot be compared directly.",
 }
 SEP = {"hant": "：", "hans": "：", "en": ": "}
+#: A difference of two percentages is in percentage points.
+POINTS = {"hant": "{n}個百分點", "hans": "{n}个百分点", "en": "{n} percentage points"}
+
+
+def difference(a: Quantity, b: Quantity, script: str) -> str:
+    """|a - b| in a's units (`22.5億元`), or in percentage points for two percentages."""
+    if a.unit == "%":
+        number = f"{abs(a.value - b.value):.4f}".rstrip("0").rstrip(".")
+        return POINTS[script].format(n=number)
+    return a.format_like(abs(a.value - b.value))
 
 
 def part_questions(analysis: Analysis) -> list[str]:
@@ -43,7 +54,7 @@ def part_questions(analysis: Analysis) -> list[str]:
     is resolved against the earlier ones as a follow-up."""
     questions: list[str] = []
     for part in analysis.parts:
-        if questions and analysis.parts == analysis.labels:
+        if questions and analysis.chained:
             part = resolve_followup(part, [Turn(q) for q in questions]).query
         questions.append(part)
     return questions
@@ -58,7 +69,7 @@ def statement(analysis: Analysis, figures: list[tuple[str, Quantity]]) -> tuple[
     if analysis.relation == "diff":
         more, less = MORE_LESS[script]
         word = more if qa_.value >= qb.value else less
-        diff = qa_.format_like(abs(qa_.value - qb.value))
+        diff = difference(qa_, qb, script)
         text = STATEMENT["diff"][script].format(first=la, second=lb, word=word, diff=diff,
                                                 fv=qa_.text, sv=qb.text)
         return text, la if qa_.value >= qb.value else lb
@@ -66,7 +77,7 @@ def statement(analysis: Analysis, figures: list[tuple[str, Quantity]]) -> tuple[
     (lw, qw) = pick(figures, key=lambda f: f[1].value)
     others = [f for f in figures if f[0] != lw]
     lo, qo = others[0] if others else figures[1]
-    diff = qw.format_like(abs(qw.value - qo.value))
+    diff = difference(qw, qo, script)
     return (STATEMENT[analysis.relation][script].format(winner=lw, wv=qw.text, other=lo, ov=qo.text,
                                                         diff=diff), lw)
 
@@ -75,7 +86,7 @@ def compare(analysis: Analysis, answer_part: Callable[[str], Decision]) -> Decis
     """Answer every part with its own citation, then state the comparison (when one is asked)."""
     script = analysis.script
     lines: list[str] = []
-    citations = []
+    citations: list[Citation] = []
     figures: list[tuple[str, Quantity]] = []
     confidence = float("inf")
     for label, question in zip(analysis.labels, part_questions(analysis), strict=True):
@@ -84,9 +95,14 @@ def compare(analysis: Analysis, answer_part: Callable[[str], Decision]) -> Decis
         if decision.abstained or not decision.citations:
             lines.append(f"{label}{SEP[script]}{PART_MISSING[script]}")
             continue
-        numbered = [replace(c, n=len(citations) + k) for k, c in enumerate(decision.citations, 1)]
-        citations += numbered
-        markers = "".join(f" [{c.n}]" for c in numbered)
+        numbers = []
+        for c in decision.citations:  # a sentence two parts rest on is cited once
+            known = next((k.n for k in citations if k.sentence_id == c.sentence_id), None)
+            if known is None:
+                known = len(citations) + 1
+                citations.append(replace(c, n=known))
+            numbers.append(known)
+        markers = "".join(f" [{n}]" for n in sorted(set(numbers)))
         lines.append(f"{label}{SEP[script]}{decision.short_answer}{markers}")
         quantity = parse_quantity(decision.short_answer or "")
         if quantity is not None:

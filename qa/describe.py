@@ -54,10 +54,6 @@ def describe(analysis: Analysis, readings: list[Reading], ranked: list[RankedSen
         return Decision(ABSTAIN_TEXT[script], None, True, (),
                         best.margin if best is not None else float("-inf"), best)
     indexes = choose_sentences(article, anchor, ranked, settings.describe_sentences)
-    citations = tuple(
-        Citation(n=n, article_id=article.id, title=article.title, sentence_id=article.sentence_id(i),
-                 start=article.sentences[i].start, end=article.sentences[i].end,
-                 text=article.sentences[i].text, score=confidence)
-        for n, i in enumerate(indexes, start=1))
+    citations = tuple(Citation.of(article, i, n, confidence) for n, i in enumerate(indexes, start=1))
     body = "".join(f"{c.text} [{c.n}]" for c in citations)
     return Decision(body, None, False, citations, confidence, best)

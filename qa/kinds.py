@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from index.text import aligned_key, detect_script, tokenize
@@ -60,6 +60,8 @@ class Analysis:
     parts: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     relation: str = ""
+    #: two questions in one (`…佔地多少畝？總投資多少？`): a later part leans on the earlier ones
+    chained: bool = False
 
 
 # --- small talk -----------------------------------------------------------------------------------
@@ -357,14 +359,15 @@ def _check_summary(question: str, key: str, script: str) -> Analysis | None:
 
 def _check_comparison(question: str, key: str, script: str) -> Analysis | None:
     found = _en_comparison(question, key) if script == "en" else _zh_comparison(question, key)
-    if found is None:
-        split = _split_questions(question)
-        if not split:
-            return None
-        found = split, split, ""
-    parts, labels, relation = found
-    return Analysis(question, question, script, Kind.COMPARISON, parts=parts, labels=labels,
-                    relation=relation)
+    if found is not None:
+        parts, labels, relation = found
+        return Analysis(question, question, script, Kind.COMPARISON, parts=parts, labels=labels,
+                        relation=relation)
+    split = _split_questions(question)
+    if not split:
+        return None
+    return Analysis(question, question, script, Kind.COMPARISON, parts=split,
+                    labels=tuple(p.rstrip("？? ") for p in split), chained=True)
 
 
 def _check_descriptive(question: str, key: str, script: str) -> Analysis | None:
@@ -399,6 +402,5 @@ def analyse(question: str, query: str | None = None) -> Analysis:
     for check in _CHECKS:
         found = check(rest, rest_key, script)
         if found is not None:
-            return Analysis(question, rest, script, found.kind, found.intent, found.scope,
-                            found.topics, found.parts, found.labels, found.relation)
+            return replace(found, question=question, query=rest)
     return Analysis(question, rest, script, Kind.FACTOID)

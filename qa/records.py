@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index import Passage
+from index import Article, Passage
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,14 @@ class Citation:
     end: int
     text: str
     score: float
+
+    @classmethod
+    def of(cls, article: Article, index: int, n: int, score: float) -> Citation:
+        """Sentence `index` of `article` as citation number `n` (exact offsets into its text)."""
+        sentence = article.sentences[index]
+        return cls(n=n, article_id=article.id, title=article.title,
+                   sentence_id=article.sentence_id(index), start=sentence.start, end=sentence.end,
+                   text=sentence.text, score=score)
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""

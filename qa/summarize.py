@@ -139,10 +139,7 @@ def named_articles(analysis: Analysis, snapshot: IndexSnapshot,
 
 
 def _citations(article: Article, indexes: Sequence[int], first_n: int) -> list[Citation]:
-    return [Citation(n=first_n + k, article_id=article.id, title=article.title,
-                     sentence_id=article.sentence_id(i), start=article.sentences[i].start,
-                     end=article.sentences[i].end, text=article.sentences[i].text, score=1.0)
-            for k, i in enumerate(indexes)]
+    return [Citation.of(article, i, first_n + k, 1.0) for k, i in enumerate(indexes)]
 
 
 def summarize(analysis: Analysis, snapshot: IndexSnapshot, settings: Settings,
