@@ -292,7 +292,8 @@ def _en_comparison(question: str, key: str) -> tuple[tuple[str, ...], tuple[str,
     """Parts, labels and relation of an English comparison or multi-part question, or None."""
     comp = _EN_COMPARATIVE.search(key)
     asks_each = bool(_EACH.search(key))
-    if not comp and not asks_each and not re.search(r"\bcompare\b|\bdifference between\b", key):
+    asks = bool(comp or asks_each or re.search(r"\bcompare\b|\bdifference between\b", key))
+    if not asks and not (re.search(r"\band\b", key) and re.match(r"\s*(what|how)\b", key)):
         return None
     body = question.rstrip(" ?？.!")
     # the conjuncts: after the last comma (`..., A or B?`), else after `of/between/for`
@@ -305,7 +306,7 @@ def _en_comparison(question: str, key: str) -> tuple[tuple[str, ...], tuple[str,
         return None
     raw = re.sub(r"\s+(respectively|each|both)$", "", m.group("list"), flags=re.IGNORECASE)
     labels = tuple(p.strip() for p in _EN_CONJ.split(raw) if p.strip())
-    if len(labels) < 2:
+    if len(labels) < 2 or not (asks or all(_EN_NAMED.search(label) for label in labels)):
         return None
     attr = (comp.group("attr") or "").strip() if comp else ""
     if comp and attr:
@@ -319,6 +320,13 @@ def _en_comparison(question: str, key: str) -> tuple[tuple[str, ...], tuple[str,
     if comp:
         relation = "min" if comp.group("dir") in _EN_LESS else "max"
     return parts, labels, relation
+
+
+#: A plain `X and Y` splits only between named things: an acronym or a number in each, or a head
+#: noun (`the Qingke TOD project and the Yanjiashan TOD project`), so that `University of Science
+#: and Technology` stays one name.
+_EN_NAMED = re.compile(r"\b[A-Z]{2,}\b|\d|\b(project|bank|branch|company|district|city|university|"
+                       r"school|zone|park|fund|loans?|deposits?|assets)\s*$")
 
 
 def _split_questions(question: str) -> tuple[str, ...]:

@@ -71,6 +71,10 @@ def test_a_comparison_is_split_into_standalone_parts() -> None:
     assert english.parts == ("What is the total investment of Qingke TOD?",
                              "What is the total investment of Yanjiashan TOD?")
     assert analyse("Which is lower, A or B?").relation == "min"
+    plain = analyse("What is the total investment of Qingke TOD and Yanjiashan TOD?")
+    assert plain.kind is Kind.COMPARISON and plain.labels == ("Qingke TOD", "Yanjiashan TOD")
+    one_name = analyse("What role does Qingdao University of Science and Technology play?")
+    assert one_name.kind is Kind.FACTOID
 
 
 def test_a_summary_names_its_scope_and_article() -> None:
