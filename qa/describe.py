@@ -3,7 +3,8 @@ order, with no short span pulled out of them.
 
 The anchor is the sentence holding the reader's best span (the reader points at the part of a
 passage that answers, even when the span itself is a fragment), else the best-ranked sentence of
-the retrieved passages (`qa.sentences`). The best-ranked sentences of the same article join it
+the retrieved passages (`qa.sentences`) when it holds enough of the question's words (else the
+answer abstains). The best-ranked sentences of the same article join it
 while they score close to the best one, up to `Settings.describe_sentences`.
 """
 
@@ -17,6 +18,10 @@ from .kinds import Analysis
 from .records import Citation
 from .sentences import RankedSentence
 
+#: Without the reader's word, the best-ranked sentence must hold this share of the question's
+#: words, else the answer abstains (dev: answerable questions 0.37 and up, off-topic ones such as
+#: `為什麼平安銀行要收購青島銀行？` 0.16).
+MIN_COVERAGE = 0.3
 #: A ranked sentence joins the anchor when its score is within this of the best one's (dev-chosen).
 RANK_GAP = 0.15
 
@@ -46,7 +51,7 @@ def describe(analysis: Analysis, readings: list[Reading], ranked: list[RankedSen
         article = best.article
         anchor = cited_sentences(article, best.start, best.end)
         confidence = best.margin
-    elif ranked:
+    elif ranked and ranked[0].coverage >= MIN_COVERAGE:
         article = ranked[0].article
         anchor = [ranked[0].sentence.index]
         confidence = ranked[0].score

@@ -45,6 +45,12 @@ def test_a_why_question_gets_whole_sentences_and_no_short_span(engine) -> None:
     assert_exact_offsets(engine, answer)
 
 
+@pytest.mark.parametrize("question", ["為什麼平安銀行要收購青島銀行？", "分行怎樣招聘新員工？"])
+def test_a_why_question_the_articles_do_not_answer_abstains(engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind == "descriptive" and answer.abstained and answer.citations == ()
+
+
 def test_a_summary_of_one_article_cites_its_key_sentences(engine) -> None:
     answer = engine.ask("請總結一下平安銀行青島分行那篇文章的重點。")
     assert answer.kind == "summary" and answer.short_answer is None
