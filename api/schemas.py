@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.ingest import MAX_FILE_BYTES
+from qa.kinds import Kind
 from qa.retrieve import MAX_K
 from qa.service import MAX_HISTORY_TURNS
 
@@ -126,6 +127,12 @@ class AnswerOut(BaseModel):
 
     question: str
     resolved_question: str
+    kind: Kind = Field(
+        description="the kind of request the question was taken for, which decides the answer's "
+                    "shape: factoid (short answer + cited sentence), descriptive (1-3 cited "
+                    "sentences, no short answer), summary (key sentences, cited), comparison "
+                    "(each part cited, short answer = the winner when one is asked), smalltalk "
+                    "(a reply with example questions, no citations)")
     answer: str
     short_answer: str | None
     abstained: bool

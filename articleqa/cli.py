@@ -215,8 +215,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    """The short answer (or the abstention), then each cited sentence under its article title."""
-    if answer.abstained or answer.short_answer:
+    """The short answer (or the abstention), then each cited sentence under its article title.
+
+    Other kinds than factoids print their whole answer text first (the summary's lines, the
+    comparison, the small-talk reply), its [n] markers pointing at the citations below.
+    """
+    if answer.kind != "factoid" and not answer.abstained:
+        print(answer.answer)
+    elif answer.abstained or answer.short_answer:
         print(answer.answer if answer.abstained else answer.short_answer)
     if answer.resolved_question and answer.resolved_question != answer.question:
         print(f"  (understood as: {answer.resolved_question})")
@@ -361,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "questions such as `那青科大TOD呢？` use the earlier turns).")
     p.add_argument("question", nargs="?", metavar="QUESTION")
     p.add_argument("--json", action="store_true",
-                   help="print the answer object (question, answer, short_answer, abstained, "
+                   help="print the answer object (question, kind, answer, short_answer, abstained, "
                         "citations, passages, timings_ms) as JSON")
     p.set_defaults(func=cmd_ask)
 

@@ -15,7 +15,15 @@ from typing import Any
 from index.errors import InputError
 
 REQUIRED_FIELDS = ("id", "question", "answerable")
-OPTIONAL_FIELDS = ("answers", "evidence", "article", "conversation", "turn", "tags")
+OPTIONAL_FIELDS = ("answers", "evidence", "article", "conversation", "turn", "tags", "kind",
+                   "conclusion")
+#: The kinds of request (`qa.kinds.Kind`); a line without `kind` is a factoid. What the fields mean
+#: per kind: factoid: `answers` are alternative short answers; descriptive: `evidence` holds the
+#: text a cited sentence must contain (any one), `answers` optional; summary: `evidence` holds the
+#: gold key sentences (their articles are the named ones); comparison: `answers` holds every
+#: part's figure (all must be cited) and `conclusion` the acceptable winners, when one is asked;
+#: smalltalk: no answers, no evidence, `answerable` false.
+KINDS = ("factoid", "descriptive", "summary", "comparison", "smalltalk")
 KNOWN_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 
@@ -40,6 +48,8 @@ class GoldItem:
     conversation: str | None = None
     turn: int | None = None
     tags: tuple[str, ...] = ()
+    kind: str = "factoid"
+    conclusion: tuple[str, ...] = ()
 
 
 def _is_str_list(value: Any) -> bool:
@@ -80,7 +90,17 @@ def _parse_item(record: Any, where: str) -> GoldItem:
     evidence = record.get("evidence", [])
     if not _is_str_list(evidence):
         raise fail("evidence", "must be a list of strings (none blank)")
-    if answerable and not answers:
+    kind = record.get("kind", "factoid")
+    if kind not in KINDS:
+        raise fail("kind", f"must be one of {', '.join(KINDS)}; got {kind!r}")
+    conclusion = record.get("conclusion", [])
+    if not _is_str_list(conclusion):
+        raise fail("conclusion", "must be a list of strings (none blank)")
+    if conclusion and kind != "comparison":
+        raise fail("conclusion", "is only for kind 'comparison'")
+    if kind == "smalltalk" and (answerable or answers or evidence):
+        raise fail("kind", "'smalltalk' takes no answers or evidence and 'answerable' false")
+    if kind in ("factoid", "comparison") and answerable and not answers:
         raise fail("answers", "must not be empty when 'answerable' is true")
     if answerable and not evidence:
         raise fail("evidence", "must not be empty when 'answerable' is true")
@@ -114,6 +134,8 @@ def _parse_item(record: Any, where: str) -> GoldItem:
         conversation=conversation,
         turn=turn,
         tags=tuple(tags),
+        kind=kind,
+        conclusion=tuple(conclusion),
     )
 
 
@@ -178,6 +200,10 @@ def gold_record(item: GoldItem) -> dict[str, Any]:
         record["turn"] = item.turn
     if item.tags:
         record["tags"] = list(item.tags)
+    if item.kind != "factoid":
+        record["kind"] = item.kind
+    if item.conclusion:
+        record["conclusion"] = list(item.conclusion)
     return record
 
 

@@ -119,6 +119,18 @@ def tag_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return ["tag", "n", "R@5", "contains", "F1", "abstained"], rows
 
 
+def kind_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per kind of request: n, how often recognised, then that kind's own scores."""
+    from .kinds import KIND_SCORES
+
+    rows = []
+    for kind, entry in metrics.get("kinds", {}).items():
+        scores = "  ".join(f"{name} {fmt(entry.get(name), 2 if name == 'cited_count' else 3)}"
+                           for name in KIND_SCORES[kind])
+        rows.append([kind, str(entry["n"]), fmt(entry["recognised"]), scores])
+    return ["kind", "n", "recognised", "scores"], rows
+
+
 def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Columns padded to width, first left-aligned, the rest right-aligned."""
     table = [list(header), *[list(r) for r in rows]]
@@ -180,6 +192,8 @@ def summary_text(metrics: dict[str, Any], report_dir: Path | None = None) -> str
         "latency ms (p50/p95): " + "  ".join(
             f"{stage} {_ms(lat[stage]['p50'])}/{_ms(lat[stage]['p95'])}" for stage in (*STAGES, "wall")),
     ]))
+    if metrics.get("kinds"):
+        parts.append("by kind of request:\n" + plain_table(*kind_rows(metrics)))
     if report_dir is not None:
         parts.append(f"report: {report_dir}")
     return "\n\n".join(parts)
@@ -345,6 +359,15 @@ def report_markdown(result: EvalResult, command: str) -> str:
               "## Latency", "", markdown_table(*latency_rows(m)), "",
               "`wall` is the evaluator's own clock around `ask`.", "",
               "![latency](latency.png)", ""]
+    if m.get("kinds"):
+        parts += ["## By kind of request", "", markdown_table(*kind_rows(m)), "",
+                  "`recognised`: the answer took the gold kind. Descriptive: `evidence_cited` = a "
+                  "cited sentence holds the gold evidence; summary: `all_from_named` = every "
+                  "citation from the article(s) holding the gold key sentences, `key_precision` / "
+                  "`key_recall` against those key sentences, `article_coverage` = share of the "
+                  "named articles cited; comparison: `parts_cited` = every part's figure in a "
+                  "cited sentence, `comparison_right` = that and the right winner; small talk: "
+                  "`reply_language` = the reply's first line in the question's script.", ""]
     if m["tags"]:
         parts += [f"## By tag (`{primary}`, tags with at least 3 questions)", "",
                   markdown_table(*tag_rows(m)), ""]

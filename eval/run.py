@@ -28,6 +28,7 @@ from qa import Answer, ArticleQA
 
 from .benchmarks import BENCHMARKS, DEFAULT_ROOT, Benchmark, load_benchmark
 from .gold import GoldItem, conversation_history, load_gold
+from .kinds import kind_metrics, kind_scores
 from .metrics import (
     abstention_scores,
     char_f1,
@@ -550,9 +551,11 @@ def _evaluate_item(item: GoldItem, selected: Sequence[GoldItem], engines: dict[s
             "sentence": {**retrieval_scores(ranked_sentences, relevance["sentence"]),
                          "latency_ms": sentence_ms, "ranked": ranked_sentences},
         }
+    articles = {a.id: a.text for a in corpus.library.snapshot.articles.values()}
     return {
         "id": item.id,
         "question": item.question,
+        "kind": item.kind,
         "query": query,
         "answers": list(item.answers),
         "evidence": list(item.evidence),
@@ -567,10 +570,12 @@ def _evaluate_item(item: GoldItem, selected: Sequence[GoldItem], engines: dict[s
             **scores,
             "answer": answer.answer,
             "short_answer": answer.short_answer,
+            "kind": answer.kind,
             "abstained": answer.abstained,
             "citations": [c.as_dict() for c in answer.citations],
             "timings_ms": {**{k: answer.timings_ms.get(k) for k in STAGES}, "wall": wall_ms},
         },
+        "kind_scores": kind_scores(item, answer.as_dict(), articles),
         "retrieval": retrieval,
     }
 
@@ -729,4 +734,5 @@ def aggregate(result: EvalResult) -> dict[str, Any]:
                                for level in LEVELS} for c in result.configs},
         **answer_metrics(result.records),
         "tags": tag_metrics(result.records, primary),
+        "kinds": kind_metrics(result.records),
     }

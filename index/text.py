@@ -44,6 +44,17 @@ def search_key(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
+def aligned_key(text: str) -> str:
+    """The search key of `text` with one character per original character (so spans carry over)."""
+    nfkc = "".join(
+        ch if len(n := unicodedata.normalize("NFKC", ch)) != 1 else n for ch in text
+    )
+    key = to_simplified(nfkc).lower()
+    if len(key) == len(text):
+        return key
+    return "".join(c if len(c := to_simplified(ch).lower()) == 1 else ch for ch in nfkc)
+
+
 def meaningful_chars(text: str) -> int:
     """How many letters or digits a text holds (punctuation, markup and spaces do not count)."""
     return sum(1 for ch in text if ch.isalnum())

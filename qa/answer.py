@@ -10,6 +10,7 @@ span beats "no answer" by the calibrated margin (`Settings.reader_threshold`, se
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from index import Article, BlockKind, Settings
@@ -61,7 +62,11 @@ def to_question_script(text: str, question: str) -> str:
 
     Why: a reply reads in one script even when the source article mixes them.
     """
-    script = detect_script(question)
+    return to_script(text, detect_script(question))
+
+
+def to_script(text: str, script: str) -> str:
+    """Chinese text in `script` (`hans` Simplified, `hant` Traditional); `en` keeps the source."""
     if script == "hans":
         return to_simplified(text)
     if script == "hant":
@@ -115,19 +120,23 @@ class Answerer:
         readings.sort(key=lambda r: r.margin, reverse=True)
         return readings
 
-    def decide(self, question: str, query: str, hits: list[Hit], snapshot: IndexSnapshot) -> Decision:
-        """Answer with the best reading and cite what it rests on, or abstain."""
+    def decide(self, question: str, query: str, hits: list[Hit], snapshot: IndexSnapshot,
+               taken: Collection[tuple[str, int, int]] = ()) -> Decision:
+        """Answer with the best reading and cite what it rests on, or abstain.
+
+        `taken` holds (article id, start, end) spans already given to other parts of the same
+        question (`qa.compare`): a part is answered by its best reading elsewhere.
+        """
         script = detect_script(question)
         readings = self.read(query, hits, snapshot) if hits else []
+        readings = [r for r in readings if (r.article.id, r.start, r.end) not in taken]
         best = readings[0] if readings else None
         if best is None or best.margin < self.settings.reader_threshold:
             margin = best.margin if best is not None else float("-inf")
             return Decision(ABSTAIN_TEXT[script], None, True, (), margin, best)
         article = best.article
         citations = tuple(
-            Citation(n=n, article_id=article.id, title=article.title,
-                     sentence_id=article.sentence_id(i), start=article.sentences[i].start,
-                     end=article.sentences[i].end, text=article.sentences[i].text, score=best.margin)
+            Citation.of(article, i, n, best.margin)
             for n, i in enumerate(cited_sentences(article, best.start, best.end), start=1))
         short = to_question_script(best.text, question)
         body = "\n".join(f"{c.text} [{c.n}]" for c in citations)

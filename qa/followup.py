@@ -10,12 +10,11 @@ Simplified and English. Topic text is copied from the earlier question as the us
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.text import detect_script, jieba_segmenter, to_simplified, to_traditional
+from index.text import aligned_key, detect_script, jieba_segmenter, to_simplified, to_traditional
 
 
 @dataclass(frozen=True)
@@ -137,24 +136,13 @@ class _Tok:
     end: int
 
 
-def _key_aligned(text: str) -> str:
-    """The search key of `text` with one character per original character (so spans carry over)."""
-    nfkc = "".join(
-        ch if len(n := unicodedata.normalize("NFKC", ch)) != 1 else n for ch in text
-    )
-    key = to_simplified(nfkc).lower()
-    if len(key) == len(text):
-        return key
-    return "".join(c if len(c := to_simplified(ch).lower()) == 1 else ch for ch in nfkc)
-
-
 @lru_cache(maxsize=512)
 def _tokens(text: str) -> tuple[_Tok, ...]:
     """jieba words with tags and original spans; whitespace is dropped."""
     jieba_segmenter()  # initialised once, quietly, before posseg uses it
     import jieba.posseg as posseg
 
-    key = _key_aligned(text)
+    key = aligned_key(text)
     toks: list[_Tok] = []
     pos = 0
     for pair in posseg.lcut(key):
@@ -357,14 +345,14 @@ def _ellipsis(question: str) -> str | None:
             if x and first not in _EN_QWORDS and not _EN_PRONOUN.fullmatch(x) and not any(
                     _is_question(t) for t in _tokens(x)):
                 return x
-    key = _key_aligned(question)
+    key = aligned_key(question)
     for pattern in _CH_ELLIPSIS:
         m = pattern.fullmatch(key)
         if m:
             x = question[m.start("x"):m.end("x")].strip(" ，,")
             toks = _tokens(x)
             if (x and len(x) <= 24 and not any(_is_question(t) for t in toks)
-                    and not _CH_PRONOUN.fullmatch(_key_aligned(x))):
+                    and not _CH_PRONOUN.fullmatch(aligned_key(x))):
                 return x
     return None
 
@@ -503,7 +491,7 @@ def _replace_pronouns_ch(question: str, history: Sequence[str],
     `person` (the answer to an earlier `谁` question) stands in for `他`/`她`.
     """
     toks = _tokens(question)
-    key = _key_aligned(question)
+    key = aligned_key(question)
     edits: list[tuple[int, int, str]] = []
     i = 0
     while i < len(toks):
@@ -535,7 +523,7 @@ def _replace_pronouns_ch(question: str, history: Sequence[str],
                 topic = person
             if topic:
                 end = span[1]
-                topic_key = _key_aligned(topic)
+                topic_key = aligned_key(topic)
                 m = re.match(r"的([^\W_]+)", key[end:])
                 if m:
                     for k in range(len(m.group(1)), 1, -1):
@@ -593,7 +581,7 @@ def _bare_attribute(question: str) -> bool:
         return (len(words) <= 7 and _EN_ATTRIBUTE.match(question) is None
                 and _EN_BARE.fullmatch(question.strip()) is not None
                 and not re.search(r"\s[A-Z0-9]", question) and not _EN_PRONOUN.search(question))
-    if sum(ch.isalnum() for ch in question) > 12 or _CH_PRONOUN.search(_key_aligned(question)):
+    if sum(ch.isalnum() for ch in question) > 12 or _CH_PRONOUN.search(aligned_key(question)):
         return False
     frame = _frame(question)
     toks = frame.toks
@@ -639,8 +627,8 @@ def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
         query, reason = _resolve_ellipsis(x, earlier)
         return Resolution(_in_script(query, q), True, reason)
 
-    if not english and "其中" in _key_aligned(q) and not _own_subject_named(q):
-        context = next((t for t in reversed(earlier) if re.search(r"(多少|几)\S*[^\W\d_]", _key_aligned(t))
+    if not english and "其中" in aligned_key(q) and not _own_subject_named(q):
+        context = next((t for t in reversed(earlier) if re.search(r"(多少|几)\S*[^\W\d_]", aligned_key(t))
                         and _frame(t).tail is None), earlier[-1])
         query = f"{context.rstrip('?？。 ')}，{q}"
         return Resolution(_in_script(query, q), True, "其中: kept the earlier question as context")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index import Passage
+from index import Article, Passage
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ class Citation:
     text: str
     score: float
 
+    @classmethod
+    def of(cls, article: Article, index: int, n: int, score: float) -> Citation:
+        """Sentence `index` of `article` as citation number `n` (exact offsets into its text)."""
+        sentence = article.sentences[index]
+        return cls(n=n, article_id=article.id, title=article.title,
+                   sentence_id=article.sentence_id(index), start=sentence.start, end=sentence.end,
+                   text=sentence.text, score=score)
+
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
@@ -70,12 +78,16 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     #: The standalone question actually answered (differs from `question` for follow-ups).
     resolved_question: str = ""
+    #: The kind of request it was taken for (`qa.kinds.Kind`): factoid, descriptive, summary,
+    #: comparison or smalltalk; each has its own answer shape.
+    kind: str = "factoid"
 
     def as_dict(self) -> dict[str, object]:
         """JSON form (the shape `articleqa ask --json` and the HTTP API return)."""
         return {
             "question": self.question,
             "resolved_question": self.resolved_question or self.question,
+            "kind": self.kind,
             "answer": self.answer,
             "short_answer": self.short_answer,
             "abstained": self.abstained,

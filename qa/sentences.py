@@ -46,10 +46,7 @@ class RankedSentence:
 
     def citation(self, n: int) -> Citation:
         """This sentence as citation number `n` (exact offsets into its article's text)."""
-        return Citation(n=n, article_id=self.article.id, title=self.article.title,
-                        sentence_id=self.article.sentence_id(self.sentence.index),
-                        start=self.sentence.start, end=self.sentence.end, text=self.sentence.text,
-                        score=self.score)
+        return Citation.of(self.article, self.sentence.index, n, self.score)
 
 
 def content_tokens(text: str) -> set[str]:

@@ -5,17 +5,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from index import Embedder, Library, Settings
 from index.errors import InputError, NotFoundError
 from index.jobs import IngestJobs
+from index.store import IndexSnapshot
 
-from .answer import Answerer
+from .answer import Answerer, Decision
+from .compare import compare
+from .describe import describe
 from .followup import Turn, resolve_followup
+from .kinds import Analysis, Kind, analyse
 from .records import Answer, Citation, Hit
-from .retrieve import Retriever, validate_k, validate_query
+from .retrieve import QueryScores, Retriever, validate_k, validate_query
 from .sentences import SentenceRanker
+from .smalltalk import reply
+from .summarize import summarize
 
 log = logging.getLogger(__name__)
 
@@ -105,36 +112,96 @@ class ArticleQA:
                 for hit in hits]
 
     def ask(self, question: str, history: Sequence[HistoryItem] | None = None) -> Answer:
-        """Answer a question (a follow-up when `history` holds earlier turns), citing its sources."""
+        """Answer a question (a follow-up when `history` holds earlier turns), citing its sources.
+
+        The question is analysed once (`qa.kinds`) and answered in its kind's shape: a factoid by
+        the reader, a why/how question with whole sentences, a summary with key sentences, a
+        comparison part by part, small talk with a short reply. `Answer.kind` says which.
+        """
         started = time.perf_counter()
         question = validate_query(question, self.settings.max_query_chars)
         resolution = resolve_followup(question, as_turns(history))
-        query = resolution.query
-        resolved_at = time.perf_counter()
+        analysis = analyse(question, resolution.query)
+        timings = {"resolve": (time.perf_counter() - started) * 1000, "embed": 0.0, "retrieve": 0.0}
         snapshot = self.library.snapshot
+        handler = {
+            Kind.FACTOID: self._factoid, Kind.DESCRIPTIVE: self._descriptive,
+            Kind.SUMMARY: self._summary, Kind.COMPARISON: self._comparison,
+            Kind.SMALLTALK: self._smalltalk,
+        }[analysis.kind]
+        answering = time.perf_counter()
+        decision, hits = handler(analysis, resolution.query, snapshot, timings)
+        done = time.perf_counter()
+        timings["answer"] = (done - answering) * 1000 - timings["embed"] - timings["retrieve"]
+        timings["total"] = (done - started) * 1000
+        log.info("ask %r (%s) -> %s (%.0f ms)", question, analysis.kind,
+                 "abstained" if decision.abstained else decision.short_answer or "sentences",
+                 timings["total"])
+        return Answer(question=question, answer=decision.answer, short_answer=decision.short_answer,
+                      abstained=decision.abstained, citations=decision.citations,
+                      passages=tuple(hits[: self.settings.default_k]), timings_ms=timings,
+                      resolved_question=resolution.query, kind=str(analysis.kind))
+
+    def _retrieve(self, query: str, snapshot: IndexSnapshot,
+                  timings: dict[str, float]) -> tuple[list[Hit], QueryScores | None]:
+        """The passages the answer shapes read for a query (their time added to `timings`)."""
+        started = time.perf_counter()
         vector = self.library.embedder.embed_queries([query])[0]
-        embedded_at = time.perf_counter()
+        embedded = time.perf_counter()
         hits: list[Hit] = []
+        scores = None
         if snapshot.passages:
             scores = self.retriever.score(query, vector, snapshot)
             hits = self.retriever.rank(scores, max(self.settings.default_k,
                                                    self.settings.reader_passages), snapshot)
-        retrieved_at = time.perf_counter()
-        decision = self.answerer.decide(question, query, hits, snapshot)
-        done = time.perf_counter()
-        timings = {
-            "resolve": (resolved_at - started) * 1000,
-            "embed": (embedded_at - resolved_at) * 1000,
-            "retrieve": (retrieved_at - embedded_at) * 1000,
-            "answer": (done - retrieved_at) * 1000,
-            "total": (done - started) * 1000,
-        }
-        log.info("ask %r -> %s (%.0f ms)", question, "abstained" if decision.abstained else
-                 decision.short_answer or "sentence", timings["total"])
-        return Answer(question=question, answer=decision.answer, short_answer=decision.short_answer,
-                      abstained=decision.abstained, citations=decision.citations,
-                      passages=tuple(hits[: self.settings.default_k]), timings_ms=timings,
-                      resolved_question=query)
+        timings["embed"] += (embedded - started) * 1000
+        timings["retrieve"] += (time.perf_counter() - embedded) * 1000
+        return hits, scores
+
+    def _factoid(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
+                 timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
+        """The reader's short answer and the sentence holding it (the query exactly as resolved)."""
+        hits, _ = self._retrieve(query, snapshot, timings)
+        return self.answerer.decide(analysis.question, query, hits, snapshot), hits
+
+    def _descriptive(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
+                     timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
+        hits, scores = self._retrieve(analysis.query, snapshot, timings)
+        if scores is None:
+            return describe(analysis, [], [], snapshot, self.settings), hits
+        readings = self.answerer.read(analysis.query, hits, snapshot)
+        ranked = self.sentences.rank(analysis.query, hits[: self.settings.answer_passages], scores,
+                                     snapshot)
+        return describe(analysis, readings, ranked, snapshot, self.settings), hits
+
+    def _summary(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
+                 timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
+        def best_article(text: str) -> str | None:
+            hits, _ = self._retrieve(text, snapshot, timings)
+            return hits[0].passage.article_id if hits else None
+
+        return summarize(analysis, snapshot, self.settings, best_article), []
+
+    def _comparison(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
+                    timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
+        seen: list[Hit] = []
+        taken: set[tuple[str, int, int]] = set()
+
+        def answer_part(part: str) -> Decision:
+            hits, _ = self._retrieve(part, snapshot, timings)
+            seen.extend(h for h in hits[:2] if h.passage.id not in {s.passage.id for s in seen})
+            decision = self.answerer.decide(analysis.question, part, hits, snapshot, taken)
+            if decision.reading is not None and not decision.abstained:
+                r = decision.reading
+                taken.add((r.article.id, r.start, r.end))
+            return decision
+
+        decision = compare(analysis, answer_part)
+        return decision, [replace(h, rank=i) for i, h in enumerate(seen, start=1)]
+
+    def _smalltalk(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
+                   timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
+        return reply(analysis, snapshot), []
 
     def ask_stream(self, question: str,
                    history: Sequence[HistoryItem] | None = None) -> Iterator[dict[str, object]]:

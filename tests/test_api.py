@@ -387,6 +387,7 @@ def test_article_search_ask_stream_and_delete(client: httpx.Client) -> None:
     question = {"question": "海鷗港第七號碼頭改建工程總投資多少？"}
     answer = client.post("/v1/ask", json=question).json()
     assert {"answer", "short_answer", "abstained", "citations", "passages"} <= set(answer)
+    assert answer["kind"] == "factoid"
     if not answer["abstained"]:
         assert answer["citations"][0]["article_id"] == article_id
     follow = client.post("/v1/ask", json={"question": "每年接待多少旅客？", "history": [

@@ -131,12 +131,19 @@ def test_ask_json_has_the_documented_fields(capsys, aqa_home: Path) -> None:
     code, out, err = _run(capsys, "ask", "閻家山TOD項目總投資多少？", "--json", "--home", str(aqa_home))
     assert code == 0, err
     answer = json.loads(out)
-    assert {"question", "answer", "short_answer", "abstained", "citations", "passages",
+    assert {"question", "kind", "answer", "short_answer", "abstained", "citations", "passages",
             "timings_ms"} <= set(answer)
+    assert answer["kind"] == "factoid"
     assert not answer["abstained"] and "26億元" in answer["answer"]
     first = answer["citations"][0]
     assert {"n", "article_id", "title", "sentence_id", "start", "end", "text", "score"} <= set(first)
     assert "[1]" in answer["answer"]
+
+
+def test_ask_prints_the_whole_answer_of_other_kinds(capsys, aqa_home: Path) -> None:
+    code, out, err = _run(capsys, "ask", "你好", "--home", str(aqa_home))
+    assert code == 0, err
+    assert out.startswith("您好") and "可以試著問" in out and "[1]" not in out
 
 
 @pytest.mark.parametrize("question,message", [("  ", "empty"), ("問" * 2001, "limit is 2000")])
