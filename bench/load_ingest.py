@@ -104,10 +104,12 @@ async def small_upload(client: httpx.AsyncClient, stats: Stats, doc: dict[str, s
     return {"title": doc["title"], "searchable_s": None, "error": "timeout"}
 
 
-async def reader(client: httpx.AsyncClient, stats: Stats, stop: asyncio.Event, seed: int) -> None:
-    """Search or ask back to back until told to stop."""
+async def reader(client: httpx.AsyncClient, stats: Stats, stop: asyncio.Event, seed: int,
+                 think: float) -> None:
+    """Search or ask, `think` seconds apart (a person reading the answer), until told to stop."""
     rng = random.Random(seed)
     while not stop.is_set():
+        await asyncio.sleep(rng.uniform(0, 2 * think))
         question = rng.choice(QUESTIONS)
         if rng.random() < 0.5:
             await timed(client, stats, "search", "POST", "/v1/search", json={"query": question, "k": 5})
@@ -116,7 +118,7 @@ async def reader(client: httpx.AsyncClient, stats: Stats, stop: asyncio.Event, s
 
 
 async def run(url: str, api_key: str, large_mb: float, small_count: int, readers: int,
-              watch: float, timeout: float) -> dict[str, object]:
+              think: float, watch: float, timeout: float) -> dict[str, object]:
     """The whole scenario; the figures as a dict."""
     stats = Stats()
     headers = {"Authorization": f"Bearer {api_key}"}
@@ -150,7 +152,8 @@ async def run(url: str, api_key: str, large_mb: float, small_count: int, readers
             await asyncio.sleep(0.2)  # the large job holds the embedder now
         stop = asyncio.Event()
         background = [asyncio.create_task(watch_large(stop))]
-        background += [asyncio.create_task(reader(client, stats, stop, seed)) for seed in range(readers)]
+        background += [asyncio.create_task(reader(client, stats, stop, seed, think))
+                       for seed in range(readers)]
         smalls = await asyncio.gather(*(small_upload(client, stats, doc, headers, timeout)
                                         for doc in docs))
         await asyncio.sleep(max(0.0, watch - (time.monotonic() - t0)))
@@ -185,6 +188,7 @@ async def run(url: str, api_key: str, large_mb: float, small_count: int, readers
                           "searchable_max_s": round(max(searchable, default=0.0), 2),
                           "each": smalls},
         "readers": readers,
+        "reader_think_s": think,
         "latency_during_ingest": {kind: summary(values)
                                   for kind, values in sorted(stats.latencies.items())},
         "errors": len(stats.errors),
@@ -204,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="size of the large upload (the per-file limit is 20 MB)")
     parser.add_argument("--small", type=int, default=20, help="small uploads posted at once")
     parser.add_argument("--readers", type=int, default=4, help="clients searching and asking")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds a reader waits between requests (0: back to back)")
     parser.add_argument("--watch", type=float, default=120.0,
                         help="seconds after the large upload before it is cancelled")
     parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout (s)")
@@ -214,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("keep it bounded: a large upload of 0.01-20 MB, 1-100 small, 0-50 readers")
     key = secrets.token_urlsafe(16)
     with spawned_server(args.home, key, ready_timeout=300, server_log=args.server_log) as url:
-        result = asyncio.run(run(url, key, args.large_mb, args.small, args.readers, args.watch,
-                                 args.timeout))
+        result = asyncio.run(run(url, key, args.large_mb, args.small, args.readers, args.think,
+                                 args.watch, args.timeout))
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     out = Path(args.out)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -94,31 +97,121 @@ class Embedder:
         return self.fingerprint.dimension
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
-        """Unit vectors for texts, longest first in batches of `embed_batch_size` (as
-        sentence-transformers batches them), each batch a turn of its own (index.compute): a
-        search arriving during a long ingest waits for one batch, not for the whole ingest.
-        One thread answers a single query as fast as two; batches use every core."""
+        """Unit vectors for questions, longest first in batches of `embed_batch_size`, each
+        batch an interactive turn of its own (index.compute). One thread answers a single query
+        as fast as two; batches use every core."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return vectors
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         size = self.settings.embed_batch_size
-        threads = 1 if len(texts) <= 4 else None
         with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar:
             for start in range(0, len(order), size):
                 rows = order[start:start + size]
-                with compute_turn(threads):
-                    batch = self.model.encode([texts[i] for i in rows], prompt=prompt or None,
-                                              batch_size=size, show_progress_bar=False,
-                                              convert_to_numpy=True, normalize_embeddings=True)
-                vectors[rows] = batch
+                with compute_turn(1 if len(texts) <= 4 else None):
+                    vectors[rows] = self._model_call([texts[i] for i in rows], prompt)
                 bar.update(len(rows))
         return vectors
+
+    def _model_call(self, texts: list[str], prompt: str) -> np.ndarray:
+        return self.model.encode(texts, prompt=prompt or None,
+                                 batch_size=self.settings.embed_batch_size, show_progress_bar=False,
+                                 convert_to_numpy=True, normalize_embeddings=True)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for questions (with the query prompt)."""
         return self._encode(texts, self.settings.query_prompt, progress=False)
 
-    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Vectors for passages (with the passage prompt); `progress` shows a bar on long runs."""
-        return self._encode(texts, self.settings.passage_prompt, progress=progress)
+    def embed_passages(self, texts: list[str], progress: bool = False,
+                       backlog: int = 0) -> np.ndarray:
+        """Vectors for passages (with the passage prompt); `progress` shows a bar on long runs.
+
+        Bulk work: the texts of concurrent callers (ingest jobs) are packed into shared model
+        batches (`_PassageBatcher`), each a turn that yields to questions; `backlog` (how many
+        more texts the caller will send after these) puts callers with less left first."""
+        return self._batcher.embed(texts, progress, backlog)
+
+    @functools.cached_property
+    def _batcher(self) -> _PassageBatcher:
+        return _PassageBatcher(lambda batch: self._model_call(batch, self.settings.passage_prompt),
+                               self.dimension, self.settings.embed_batch_size)
+
+
+@dataclass(eq=False)
+class _Request:
+    """One caller's passages: the rows still to embed (longest first) and the vectors so far."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    todo: list[int]
+    backlog: int = 0
+    since: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class _PassageBatcher:
+    """Embeds the passages of concurrent callers in shared batches.
+
+    Twenty small uploads at once would otherwise make twenty small model calls (about 0.2 s each
+    for four texts on 2 cores); packed, they make a handful of full ones. Whoever gets a bulk
+    turn (index.compute) embeds the next `size` texts waiting for everyone: those of the callers
+    with the least work left first (a small upload goes before a large one's next batch), and any
+    caller waiting `MAX_WAIT_S` first of all, so none starves.
+    """
+
+    MAX_WAIT_S = 10.0
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], dimension: int, size: int) -> None:
+        self._encode = encode
+        self._dimension = dimension
+        self._size = size
+        self._queue: list[_Request] = []
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str], progress: bool = False, backlog: int = 0) -> np.ndarray:
+        """Unit vectors for `texts`, embedded alongside other callers' texts."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        request = _Request(texts, np.zeros((len(texts), self._dimension), dtype=np.float32), order,
+                           backlog)
+        if not texts:
+            return request.vectors
+        with self._lock:
+            self._queue.append(request)
+        with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar:
+            while not request.done.is_set():
+                with compute_turn(bulk=True):
+                    if not request.done.is_set():
+                        self._embed_next()
+                bar.n = len(texts) - len(request.todo)
+                bar.refresh()
+        if request.error is not None:
+            raise request.error
+        return request.vectors
+
+    def _embed_next(self) -> None:
+        """Embed the next batch of waiting texts (hold a bulk turn)."""
+        with self._lock:
+            batch: list[tuple[_Request, int]] = []
+            now = time.monotonic()
+            for request in sorted(self._queue, key=lambda r: (
+                    now - r.since < self.MAX_WAIT_S, len(r.todo) + r.backlog, r.since)):
+                take = request.todo[:self._size - len(batch)]
+                batch += [(request, row) for row in take]
+                if len(batch) >= self._size:
+                    break
+        try:
+            vectors = self._encode([request.texts[row] for request, row in batch])
+        except BaseException as exc:  # every caller in the batch hears of it
+            with self._lock:
+                for request in {id(r): r for r, _ in batch}.values():
+                    request.error = exc
+                    request.done.set()
+                    self._queue.remove(request)
+            return
+        with self._lock:
+            for (request, row), vector in zip(batch, vectors, strict=True):
+                request.vectors[row] = vector
+            for request in {id(r): r for r, _ in batch}.values():
+                request.todo = request.todo[sum(r is request for r, _ in batch):]
+                if not request.todo:
+                    request.done.set()
+                    self._queue.remove(request)

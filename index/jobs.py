@@ -446,7 +446,8 @@ def _embed(library: Library, job: IngestJob, texts: list[TextToEmbed], prepared:
         chunk = texts[start:start + step]
         if job._embed_started is None:
             job._set(_embed_started=time.monotonic())
-        vectors = library.embedder.embed_passages([t.text for t in chunk])
+        left = job.texts_total - job.texts_embedded - len(chunk)
+        vectors = library.embedder.embed_passages([t.text for t in chunk], backlog=left)
         prepared.add(chunk, vectors)
         job._set(texts_embedded=job.texts_embedded + len(chunk))
         bar.update(len(chunk))
