@@ -520,9 +520,9 @@ class IngestJobs:
     def all(self) -> list[IngestJob]:
         """Every remembered job, newest first."""
         with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
+            return list(reversed(self._jobs.values()))  # kept in the order they came
 
     def _forget_old(self, keep: int) -> None:
         finished = [j for j in self._jobs.values() if j.finished]
-        for job in sorted(finished, key=lambda j: j.created_at)[:max(0, len(self._jobs) - keep)]:
+        for job in finished[:max(0, len(self._jobs) - keep)]:  # the oldest first
             del self._jobs[job.id]

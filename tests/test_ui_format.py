@@ -226,3 +226,14 @@ def test_jobs_html_shows_running_and_recent_jobs_with_their_progress() -> None:
     en = jobs_html([running], labels("en"))
     assert "Running</strong> a.md, b.md and 1 more files" in en
     assert "Embedding passages and sentences: 50/200 · 4 of 10 articles searchable" in en
+
+
+def test_the_kind_of_answer_is_visible() -> None:
+    summary = _answer(kind="summary", short_answer=None,
+                      answer="雁山科技生態城發展願景發布\n閻家山TOD項目總投資26億元。 [1]")
+    html = fmt.answer_html(fmt.answer_from_dict(summary.as_dict()), ZH)
+    assert 'aqa-kind-summary' in html and '<span class="aqa-kind-badge">摘要</span>' in html
+    assert "aqa-short" not in html
+    assert "Summary" in fmt.answer_html(summary, labels("en"))
+    plain = fmt.answer_html(_answer(), ZH)
+    assert "aqa-kind-badge" not in plain and "aqa-kind-factoid" in plain

@@ -99,6 +99,8 @@ table.aqa-table .aqa-num { text-align: right; font-variant-numeric: tabular-nums
 .aqa-passage-title { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .aqa-passage-text { line-height: 1.65; }
 .aqa-count { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem; }
+.aqa-kind-badge { display: inline-block; font-size: 0.8em; padding: 0 0.45rem; margin-bottom: 0.3rem;
+  border-radius: 999px; background: var(--color-accent-soft); color: var(--color-accent); }
 .aqa-jobs { list-style: none; margin: 0.3rem 0; padding: 0; }
 .aqa-job { margin: 0.4rem 0; }
 .aqa-job progress { width: 100%; height: 0.7rem; }
@@ -331,7 +333,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                 unreadable.append(Rejected(path.name, f"cannot read: {exc.strerror or exc}"))
         try:  # a background job: the bar follows it, and other uploads and questions go on
             job = engine.jobs.submit(files=files, rejected=unreadable)
-            while not job.wait(0.3):
+            while not job.wait(0.1):
                 progress(job.progress, desc=fmt.job_progress_text(job, lab))
             report = job.final_report()
         except ArticleQAError as exc:

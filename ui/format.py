@@ -57,7 +57,8 @@ def answer_from_dict(data: Mapping[str, Any]) -> Answer:
     return Answer(question=str(data["question"]), answer=str(data.get("answer") or ""),
                   short_answer=data.get("short_answer"), abstained=bool(data.get("abstained")),
                   citations=citations, passages=(), timings_ms=dict(data.get("timings_ms") or {}),
-                  resolved_question=str(data.get("resolved_question") or ""))
+                  resolved_question=str(data.get("resolved_question") or ""),
+                  kind=str(data.get("kind") or "factoid"))
 
 
 def split_short_answer(answer: Answer) -> tuple[str | None, str]:
@@ -88,7 +89,10 @@ def answer_html(answer: Answer, labels: Mapping[str, str]) -> str:
                 f'<div class="aqa-note">{esc(labels["abstain_note"])}</div>{footer}</div></div>')
     numbers = [c.n for c in answer.citations]
     short, rest = split_short_answer(answer)
-    parts = ['<div class="aqa-msg aqa-answer">']
+    parts = [f'<div class="aqa-msg aqa-answer aqa-kind-{esc(answer.kind)}">']
+    badge = labels.get(f"kind_{answer.kind}")
+    if badge:  # a summary, an explanation or a comparison says so; a plain answer needs no badge
+        parts.append(f'<span class="aqa-kind-badge">{esc(badge)}</span>')
     if short is not None:
         parts.append(f'<p class="aqa-short"><strong>{esc(short)}</strong></p>')
     elif answer.short_answer and answer.short_answer in rest:
