@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,26 @@ requestAnimationFrame(focusMark);
 """
 
 
+#: Runs in the browser as a question is sent: passes the question on as it is and empties the box
+#: (as if typed), so that the next question can be typed at once and no answer wipes it later.
+SEND_JS = """(question, turns) => {
+  const box = document.querySelector('#aqa-question textarea');
+  if (box) {
+    setTimeout(() => {
+      if (box.value === question) {
+        box.value = '';
+        box.dispatchEvent(new Event('input', {bubbles: true}));
+      }
+    }, 0);
+  }
+  return [question, turns];
+}"""
+
+#: How many turns of a conversation the browser keeps, and how many sessions the server follows.
+MAX_SAVED_TURNS = 30
+MAX_SESSIONS = 1000
+
+
 @dataclass(frozen=True)
 class ChatTurn:
     """One exchange as the page keeps it: the messages shown and the Answer (None on error)."""
@@ -241,15 +263,35 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
             return fmt.article_placeholder(lab)
         return fmt.article_html(article, answer.citations, citation.n, lab, reveal=reveal)
 
-    def ask(question: str, turns: list[ChatTurn]) -> Iterator[tuple[Any, ...]]:
+    #: Each browser session's conversation as last answered. A question asked while another is
+    #: still being answered waits its turn (Gradio queues them) and carries the conversation as it
+    #: was when it was asked; it continues from this instead, so no turn is dropped.
+    conversations: OrderedDict[str, list[ChatTurn]] = OrderedDict()
+
+    conversations_lock = threading.Lock()
+
+    def remember(request: gr.Request | None, turns: list[ChatTurn]) -> None:
+        session = getattr(request, "session_hash", None)
+        if session:
+            with conversations_lock:
+                conversations[session] = turns
+                conversations.move_to_end(session)
+                while len(conversations) > MAX_SESSIONS:
+                    conversations.popitem(last=False)
+
+    def ask(question: str, turns: list[ChatTurn],
+            request: gr.Request = None) -> Iterator[tuple[Any, ...]]:  # type: ignore[assignment]
         question = (question or "").strip()
         if not question:
             yield (gr.skip(),) * 7
             return
-        turns = list(turns or [])
+        session = getattr(request, "session_hash", None)
+        with conversations_lock:
+            turns = list(conversations.get(session, turns or []) if session else turns or [])
         q_html = fmt.question_html(question)
         pending = ChatTurn(q_html, fmt.partial_html(""), None)
-        yield (render([*turns, pending]), turns, "", gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        yield (render([*turns, pending]), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+               gr.skip())  # the box was emptied in the browser when the question was sent
         text = ""
         shown_at = time.perf_counter()
         passages: tuple[Mapping[str, Any], ...] = ()
@@ -273,13 +315,17 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     answer = fmt.answer_from_dict(event["answer"])  # type: ignore[arg-type]
                     turn = ChatTurn(q_html, fmt.answer_html(answer, lab), answer, passages)
                     turns = [*turns, turn]
+                    remember(request, turns)
                     choices = fmt.citation_choices(answer, len(turns))
                     first = choices[0][1] if choices else None
-                    yield (render(turns), turns, "", fmt.sources_html(answer, lab),
+                    # The question box was emptied when the question was sent; what was typed
+                    # since (the next question) is left alone.
+                    yield (render(turns), turns, gr.skip(), fmt.sources_html(answer, lab),
                            gr.update(choices=choices, value=first, visible=bool(choices)),
                            article_view(answer, first), gr.skip())
         except ArticleQAError as exc:
             turns = [*turns, ChatTurn(q_html, fmt.error_html(str(exc), lab), None)]
+            remember(request, turns)
             yield (render(turns), turns, gr.skip(), fmt.sources_html(None, lab),
                    gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
                    fmt.passages_html([], lab))
@@ -290,7 +336,43 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
     def choose_citation(choice: str | None, turns: list[ChatTurn]) -> str:
         return article_view(last_answer(turns), choice, reveal=True)
 
-    def clear() -> tuple[Any, ...]:
+    def example_asker(text: str) -> Callable[..., Iterator[tuple[Any, ...]]]:
+        """Asks one example question without touching the question box."""
+        def ask_example(turns: list[ChatTurn],
+                        request: gr.Request = None) -> Iterator[tuple[Any, ...]]:  # type: ignore[assignment]
+            yield from ask(text, turns, request)
+        return ask_example
+
+    def save(turns: list[ChatTurn]) -> list[dict[str, Any]]:
+        """The conversation as the browser keeps it (gr.BrowserState): the messages as shown and
+        each answer's JSON, so a reload shows the same page and follow-ups still work."""
+        return [{"question_html": t.question_html, "answer_html": t.answer_html,
+                 "answer": t.answer.as_dict() if t.answer is not None else None,
+                 "passages": list(t.passages)} for t in turns[-MAX_SAVED_TURNS:]]
+
+    def restore(stored: list[dict[str, Any]] | None,
+                request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+        """The conversation kept in the browser, shown again after a reload."""
+        turns: list[ChatTurn] = []
+        for item in stored or []:
+            try:
+                answer = fmt.answer_from_dict(item["answer"]) if item.get("answer") else None
+                turns.append(ChatTurn(str(item["question_html"]), str(item["answer_html"]), answer,
+                                      tuple(item.get("passages") or ())))
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue  # written by another version of the page: leave it out
+        if not turns:
+            return (gr.skip(),) * 7
+        remember(request, turns)
+        answer = last_answer(turns)
+        choices = fmt.citation_choices(answer, len(turns)) if answer is not None else []
+        first = choices[0][1] if choices else None
+        return (render(turns), turns, gr.skip(), fmt.sources_html(answer, lab),
+                gr.update(choices=choices, value=first, visible=bool(choices)),
+                article_view(answer, first), fmt.passages_html(turns[-1].passages, lab))
+
+    def clear(request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+        remember(request, [])
         return ([], [], "", fmt.sources_html(None, lab),
                 gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
                 fmt.passages_html([], lab))
@@ -366,6 +448,8 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                 f'<p>{fmt.esc(lab["subtitle"])}</p></header>', elem_id="aqa-header",
                 js_on_load=None)
         turns_state = gr.State([])
+        #: The conversation, kept in the browser's storage so that a reload does not lose it.
+        saved = gr.BrowserState([], storage_key="articleqa-conversation")
         jobs_seen = gr.State(0)  # articles committed by jobs when the library list was last drawn
         with gr.Tabs(elem_id="aqa-tabs"):
             with (gr.Tab(lab["tab_chat"], id="chat", elem_id="aqa-tab-chat"),
@@ -433,13 +517,22 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
 
         # ----- events -----
         chat_outputs = [chatbot, turns_state, question, sources, citation, article, passages]
-        question.submit(ask, [question, turns_state], chat_outputs, show_progress="hidden")
-        ask_button.click(ask, [question, turns_state], chat_outputs, show_progress="hidden")
+        keep = {"fn": save, "inputs": [turns_state], "outputs": [saved], "queue": False,
+                "show_progress": "hidden"}
+        # "multiple": a question sent while another is answered is queued, never dropped.
+        # "multiple": a question sent while another is answered is queued, never dropped. The
+        # box is emptied in the browser as the question leaves (its value is already taken), so
+        # whatever is typed next is never wiped by an answer arriving later.
+        for send in (question.submit, ask_button.click):
+            send(ask, [question, turns_state], chat_outputs, show_progress="hidden",
+                 trigger_mode="multiple", js=SEND_JS).then(**keep)
         for button, text in zip(example_buttons, examples(lang), strict=True):
-            button.click(lambda t=text: t, None, question, queue=False, show_progress="hidden") \
-                .then(ask, [question, turns_state], chat_outputs, show_progress="hidden")
-        clear_button.click(clear, None, chat_outputs, queue=False, show_progress="hidden")
-        chatbot.clear(clear, None, chat_outputs, queue=False, show_progress="hidden")
+            button.click(example_asker(text), [turns_state], chat_outputs, show_progress="hidden",
+                         trigger_mode="multiple").then(**keep)
+        clear_button.click(clear, None, chat_outputs, queue=False, show_progress="hidden") \
+            .then(**keep)
+        chatbot.clear(clear, None, chat_outputs, queue=False, show_progress="hidden").then(**keep)
+        app.load(restore, [saved], chat_outputs, show_progress="hidden")
         citation.input(choose_citation, [citation, turns_state], article, show_progress="hidden")
         chatbot.like(vote, [turns_state], None, show_progress="hidden")
         library_out = [library, remove_choice, summary]
