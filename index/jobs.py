@@ -364,9 +364,9 @@ def run_job(library: Library, job: IngestJob, commits: GroupCommit | None = None
             report.embedded_sentences = len(prepared.sentence_keys)
             _record_commit(job, [a for a, _ in batch], report)
             job._set(stage="embedding")
-        if not todo:  # nothing parsed, or every article already there: still one commit's report
-            report = library.apply(add=[], replace_sources=sources, keep_ids=keep)
-            _record_commit(job, [], report)
+        if not todo:  # nothing could be read: nothing to commit, only the library's size to report
+            live = library.snapshot
+            job.report.articles, job.report.passages = len(live.articles), len(live.passages)
         ingested = any(i.articles for i in job.items)
         job._set(state="done" if ingested or not job.items else "failed",
                  error="" if ingested or not job.items else "no file could be ingested")
