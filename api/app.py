@@ -296,7 +296,8 @@ async def _read_multipart(request: Request) -> tuple[list[SourceFile], list[Reje
                                       f"of {MAX_FILE_BYTES} bytes per file")
             name = safe_file_name(raw_name)
             if not name:
-                rejected.append(Rejected(raw_name[:100] or "(no name)", "the file has no usable name"))
+                rejected.append(Rejected(raw_name[:100] or "(no name)",
+                                         "the file has no usable name", "no_file_name"))
                 continue
             if name != raw_name:
                 log.info("upload %r stored by its bare name %r", raw_name[:200], name)
@@ -333,7 +334,8 @@ def _report_out(report: IngestReport, engine: ArticleQA, sources: Iterable[str])
     return IngestReportOut(
         added=report.added, updated=report.updated, unchanged=report.unchanged,
         removed=report.removed,
-        rejected=[RejectedOut(name=r.name, reason=r.reason) for r in report.rejected],
+        rejected=[RejectedOut(name=r.name, reason=r.reason, code=r.code)
+                  for r in report.rejected],
         articles_now=now, embedded=report.embedded, reused=report.reused,
         articles=report.articles, passages=report.passages, seconds=round(report.seconds, 3))
 
@@ -348,8 +350,11 @@ def job_out(job: IngestJob, engine: ArticleQA) -> JobOut:
                   started_at=job.started_at, finished_at=job.finished_at,
                   texts_total=job.texts_total, texts_embedded=job.texts_embedded,
                   articles_total=job.articles_total, articles_committed=job.articles_committed,
-                  files=[FileStatusOut(**vars(f)) for f in job.files], error=job.error,
-                  report=report)
+                  files=[FileStatusOut(name=f.name, state=f.state,  # type: ignore[arg-type]
+                                       articles=f.articles, added=f.added, updated=f.updated,
+                                       unchanged=f.unchanged, reason=f.reason, code=f.code)
+                         for f in job.files],
+                  error=job.error, error_code=job.error_code, report=report)
 
 
 async def _until_finished(job: IngestJob) -> None:

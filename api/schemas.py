@@ -185,6 +185,8 @@ class RejectedOut(BaseModel):
 
     name: str
     reason: str
+    code: str = Field(description="the reason as a stable code (unsupported_type, too_large, "
+                                  "not_text, pdf_no_text, ...)")
 
 
 class ArticleRef(BaseModel):
@@ -223,6 +225,7 @@ class FileStatusOut(BaseModel):
     updated: int
     unchanged: int
     reason: str = Field(description="why the file was rejected; empty otherwise")
+    code: str = Field(description="the reason as a stable code; empty when not rejected")
 
 
 class JobOut(BaseModel):
@@ -242,6 +245,7 @@ class JobOut(BaseModel):
     articles_committed: int = Field(description="articles already searchable")
     files: list[FileStatusOut]
     error: str = Field(description="why the job failed; empty otherwise")
+    error_code: str = Field(description="the failure as a stable code; empty otherwise")
     report: IngestReportOut | None = Field(description="what the job changed, once it has ended")
 
 

@@ -274,12 +274,13 @@ def decode_bytes(data: bytes, name: str) -> str:
             try:
                 text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
-                raise DecodeError(f"{name}: cannot decode as {codec.upper()} ({exc.reason})") from exc
+                raise DecodeError(f"{name}: cannot decode as {codec.upper()} ({exc.reason})",
+                                  encodings=codec.upper()) from exc
             encoding = codec
             break
     if text is None:
         if b"\x00" in data:
-            raise DecodeError(f"{name}: not a text file (binary data)")
+            raise DecodeError(f"{name}: not a text file (binary data)", code="not_text")
         try:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
@@ -292,17 +293,18 @@ def decode_bytes(data: bytes, name: str) -> str:
             else:
                 # Only C0 controls count: 0x80-0x9F are ordinary lead and trail bytes here.
                 if _looks_binary(bytes(b for b in data if b < 0x80).decode("ascii")):
-                    raise DecodeError(f"{name}: not a text file (binary data)") from None
-                raise DecodeError(f"{name}: cannot decode as UTF-8, GB18030 or Big5") from None
+                    raise DecodeError(f"{name}: not a text file (binary data)", code="not_text") from None
+                raise DecodeError(f"{name}: cannot decode as UTF-8, GB18030 or Big5",
+                                  encodings="UTF-8, GB18030, Big5") from None
         else:
             if _utf8_ambiguous(text):  # e.g. "時" in GBK is also valid UTF-8 ("ʱ")
                 legacy = _decode_legacy(data)
                 if legacy is not None and _score(legacy[0]) > _utf8_score(text):
                     text, encoding = legacy
     if _looks_binary(text):
-        raise DecodeError(f"{name}: not a text file (binary data)")
+        raise DecodeError(f"{name}: not a text file (binary data)", code="not_text")
     text = _normalize_newlines(text).lstrip("\ufeff")
     if not text.strip():
-        raise InputError(f"{name}: file is empty")
+        raise InputError(f"{name}: file is empty", code="file_empty")
     log.debug("%s decoded as %s", name, encoding)
     return text

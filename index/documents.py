@@ -30,7 +30,8 @@ def document_blocks(data: bytes, name: str, fmt: str) -> list[Block]:
         return pdf_blocks(data, name)
     if fmt == "docx":
         return docx_blocks(data, name)
-    raise InputError(f"{name}: unsupported document format {fmt!r}")
+    raise InputError(f"{name}: unsupported document format {fmt!r}", code="unsupported_type",
+                     types=fmt)
 
 
 def _style_name(paragraph) -> str:
@@ -98,10 +99,12 @@ def docx_blocks(data: bytes, name: str) -> list[Block]:
 
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"{name}: not a readable Word .docx file ({exc})") from exc
+        raise InputError(f"{name}: not a readable Word .docx file ({exc})",
+                         code="docx_unreadable") from exc
     except Exception as exc:  # a damaged file must never be a traceback
         log.debug("python-docx failed on %s", name, exc_info=True)
-        raise InputError(f"{name}: not a readable Word .docx file ({type(exc).__name__})") from exc
+        raise InputError(f"{name}: not a readable Word .docx file ({type(exc).__name__})",
+                         code="docx_unreadable") from exc
     blocks: list[Block] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 from .clean import parse_blocks, parse_document
 from .decode import decode_bytes
 from .documents import DOCUMENT_FORMATS, document_blocks
-from .errors import InputError
+from .errors import ArticleQAError, InputError
 from .records import Article, BlockKind, ParsedArticle, Sentence
 from .split import content_id
 from .text import split_sentences
@@ -29,10 +29,18 @@ BUILTIN_SOURCE = f"builtin:{BUILTIN_CORPUS}"
 
 @dataclass(frozen=True)
 class Rejected:
-    """A file that was not ingested, and why."""
+    """A file that was not ingested, and why: in English (`reason`) and as an error code with
+    its values (`code`, `params`; see index.errors) for interfaces in other languages."""
 
     name: str
     reason: str
+    code: str = "input_error"
+    params: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, name: str, error: ArticleQAError) -> Rejected:
+        """The rejection an error describes (its message without the file name it starts with)."""
+        return cls(name, str(error).removeprefix(f"{name}: "), error.code, dict(error.params))
 
 
 @dataclass(frozen=True)
@@ -58,22 +66,40 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[Rejected]]:
                 if child.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.append(child)
                 else:
-                    rejected.append(Rejected(str(child), _unsupported()))
+                    rejected.append(_unsupported(str(child)))
             if len(found) + len(rejected) == before:
-                rejected.append(Rejected(str(path), "the folder holds no files to ingest"))
+                rejected.append(Rejected(str(path), "the folder holds no files to ingest", "folder_empty"))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.append(path)
             else:
-                rejected.append(Rejected(str(path), _unsupported()))
+                rejected.append(_unsupported(str(path)))
         else:
-            rejected.append(Rejected(str(path), "no such file or folder"))
+            rejected.append(Rejected(str(path), "no such file or folder", "no_such_path"))
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique, rejected
 
 
-def _unsupported() -> str:
-    return f"unsupported file type (use {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+def unsupported_type(name: str) -> InputError:
+    """The error for a file whose type articleqa cannot read (it lists the types it can)."""
+    kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return InputError(f"{name}: unsupported file type (use {kinds})", code="unsupported_type",
+                      types=kinds)
+
+
+def too_large(name: str) -> InputError:
+    """The error for a file over the size limit."""
+    mb = MAX_FILE_BYTES // (1024 * 1024)
+    return InputError(f"{name}: file is larger than {mb} MB", code="too_large", mb=mb)
+
+
+def unreadable(name: str, exc: OSError) -> InputError:
+    """The error for a file the operating system would not let us read."""
+    return InputError(f"{name}: cannot read: {exc.strerror or exc}", code="cannot_read")
+
+
+def _unsupported(name: str) -> Rejected:
+    return Rejected.of(name, unsupported_type(name))
 
 
 def source_for_path(path: Path) -> str:
@@ -89,13 +115,12 @@ def read_source_files(paths: Iterable[Path]) -> tuple[list[SourceFile], list[Rej
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                rejected.append(Rejected(str(path), f"file is larger than "
-                                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB"))
+                rejected.append(Rejected.of(str(path), too_large(str(path))))
                 continue
             files.append(SourceFile(name=path.name, source=source_for_path(path),
                                     data=path.read_bytes()))
         except OSError as exc:
-            rejected.append(Rejected(str(path), f"cannot read: {exc.strerror or exc}"))
+            rejected.append(Rejected.of(str(path), unreadable(str(path), exc)))
     return files, rejected
 
 
@@ -142,8 +167,7 @@ def articles_from_file(file: SourceFile) -> list[Article]:
     suffix = Path(file.name).suffix.lower()
     fmt = SUPPORTED_SUFFIXES.get(suffix)
     if fmt is None:
-        raise InputError(f"{file.name}: unsupported file type "
-                         f"(use {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+        raise unsupported_type(file.name)
     if fmt in DOCUMENT_FORMATS:
         parsed = parse_blocks(document_blocks(file.data, file.name, fmt), Path(file.name).stem)
     else:
@@ -151,14 +175,14 @@ def articles_from_file(file: SourceFile) -> list[Article]:
         parsed = parse_document(text, fmt, Path(file.name).stem)
     parsed = [p for p in parsed if p.sentences]
     if not parsed:
-        raise InputError(f"{file.name}: no article text found")
+        raise InputError(f"{file.name}: no article text found", code="no_article_text")
     return identify(parsed, file.source)
 
 
 def article_from_text(title: str, text: str, source: str) -> Article:
     """An article from text that needs no cleaning (benchmark contexts, JSON uploads)."""
     if not text.strip():
-        raise InputError(f"{source}: article text is empty")
+        raise InputError(f"{source}: article text is empty", code="article_empty")
     sentences = tuple(
         Sentence(index=i, start=start, end=end, text=text[start:end], kind=BlockKind.BODY)
         for i, (start, end) in enumerate(split_sentences(text))

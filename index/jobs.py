@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,9 @@ class FileStatus:
     updated: int = 0
     unchanged: int = 0
     reason: str = ""
+    #: The reason as an error code and its values (index.errors), for interfaces in other languages.
+    code: str = ""
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +93,9 @@ class IngestJob:
     articles_total: int = 0
     articles_committed: int = 0
     error: str = ""
+    #: The error as a code and its values (index.errors), for interfaces in other languages.
+    error_code: str = ""
+    error_params: dict[str, object] = field(default_factory=dict)
     report: IngestReport | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -105,7 +111,8 @@ class IngestJob:
         items = [_Item(FileStatus(f.name), file=f) for f in files]
         items += [_Item(FileStatus(a.title, state="waiting", articles=1), articles=[a])
                   for a in articles]
-        items += [_Item(FileStatus(r.name, state="rejected", reason=r.reason)) for r in rejected]
+        items += [_Item(FileStatus(r.name, state="rejected", reason=r.reason, code=r.code,
+                                   params=dict(r.params))) for r in rejected]
         return cls(id=uuid.uuid4().hex[:16], items=items)
 
     # ----- reading the record -----
@@ -113,7 +120,7 @@ class IngestJob:
     def files(self) -> list[FileStatus]:
         """Per-file results, in upload order."""
         with self._lock:
-            return [FileStatus(**vars(item.status)) for item in self.items]
+            return [replace(item.status, params=dict(item.status.params)) for item in self.items]
 
     @property
     def sources(self) -> list[str]:
@@ -332,8 +339,8 @@ def run_job(library: Library, job: IngestJob, commits: GroupCommit | None = None
     from .library import IngestReport
 
     started = time.perf_counter()
-    refused = [Rejected(i.status.name, i.status.reason) for i in job.items
-               if i.status.state == "rejected"]
+    refused = [Rejected(i.status.name, i.status.reason, i.status.code, dict(i.status.params))
+               for i in job.items if i.status.state == "rejected"]
     job._set(state="running", stage="reading", started_at=_now(),
              report=IngestReport(rejected=refused))
     bar = None
@@ -368,8 +375,11 @@ def run_job(library: Library, job: IngestJob, commits: GroupCommit | None = None
             live = library.snapshot
             job.report.articles, job.report.passages = len(live.articles), len(live.passages)
         ingested = any(i.articles for i in job.items)
-        job._set(state="done" if ingested or not job.items else "failed",
-                 error="" if ingested or not job.items else "no file could be ingested")
+        if ingested or not job.items:
+            job._set(state="done")
+        else:
+            job._set(state="failed", error="no file could be ingested",
+                     error_code="no_file_ingested")
     except JobCancelled:
         _end_files(job, "cancelled")
         job._set(state="cancelled")
@@ -377,9 +387,12 @@ def run_job(library: Library, job: IngestJob, commits: GroupCommit | None = None
                  job.articles_committed, job.articles_total)
     except BaseException as exc:
         _end_files(job, "failed")
-        message = str(exc) if isinstance(exc, ArticleQAError) else (
-            "internal error; the server log has the details")
-        job._set(state="failed", error=message, _failure=exc)
+        if isinstance(exc, ArticleQAError):
+            job._set(state="failed", error=str(exc), error_code=exc.code,
+                     error_params=dict(exc.params), _failure=exc)
+        else:
+            job._set(state="failed", error="internal error; the server log has the details",
+                     error_code="internal_error", _failure=exc)
         if not isinstance(exc, ArticleQAError):
             log.exception("ingest job %s failed", job.id)
     finally:
@@ -404,9 +417,10 @@ def _read_files(job: IngestJob, progress: bool) -> None:
         try:
             articles = articles_from_file(item.file)
         except InputError as exc:  # the report names the file once, beside its reason
-            reason = str(exc).removeprefix(f"{item.file.name}: ")
-            job._file(item, state="rejected", reason=reason)
-            job.report.rejected.append(Rejected(item.file.name, reason))
+            rejection = Rejected.of(item.file.name, exc)
+            job._file(item, state="rejected", reason=rejection.reason, code=rejection.code,
+                      params=rejection.params)
+            job.report.rejected.append(rejection)
             continue
         item.articles = articles
         item.file = None  # the bytes are not needed any more
@@ -501,7 +515,8 @@ class IngestJobs:
             active = sum(not j.finished for j in self._jobs.values())
             if active >= settings.max_ingest_jobs:
                 raise IndexBusyError(f"{active} ingest jobs are already queued or running; "
-                                     "retry when some have finished")
+                                     "retry when some have finished", code="jobs_full",
+                                     jobs=active)
             self._jobs[job.id] = job
             self._forget_old(settings.kept_ingest_jobs)
         threading.Thread(target=run_job, args=(self.library, job, self.commits),

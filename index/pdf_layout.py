@@ -692,15 +692,17 @@ def pdf_blocks(data: bytes, name: str) -> list[Block]:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(f"{name}: the PDF is encrypted (password protected)")
+            raise InputError(f"{name}: the PDF is encrypted (password protected)",
+                             code="pdf_encrypted")
         raw_pages = list(reader.pages)
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
-        raise InputError(f"{name}: cannot read the PDF ({exc})") from exc
+        raise InputError(f"{name}: cannot read the PDF ({exc})", code="pdf_unreadable") from exc
     except Exception as exc:  # a damaged file must never be a traceback
         log.debug("pypdf failed on %s", name, exc_info=True)
-        raise InputError(f"{name}: cannot read the PDF ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"{name}: cannot read the PDF ({type(exc).__name__}: {exc})",
+                         code="pdf_unreadable") from exc
     pages: list[_Page] = []
     for number, page in enumerate(raw_pages):
         try:
@@ -710,9 +712,11 @@ def pdf_blocks(data: bytes, name: str) -> list[Block]:
             pages.append(_Page([], [], 0.0, 0.0))
     chars = "".join(line.text for page in pages for line in page.lines)
     if not chars.strip():
-        raise InputError(f"{name}: no text layer (scanned image?); only PDFs with text can be read")
+        raise InputError(f"{name}: no text layer (scanned image?); only PDFs with text can be read",
+                         code="pdf_no_text")
     if len(_UNMAPPED.findall(chars)) > _MAX_UNMAPPED_SHARE * len(chars):
-        raise InputError(f"{name}: the PDF's text layer cannot be read (its fonts map no characters)")
+        raise InputError(f"{name}: the PDF's text layer cannot be read (its fonts map no characters)",
+                         code="pdf_no_characters")
     for page in pages:
         for line in page.lines:
             line.text = " ".join(_UNMAPPED.sub("", line.text).split())

@@ -26,12 +26,13 @@ MAX_K = 100
 def validate_query(query: object, max_chars: int) -> str:
     """The stripped query, or InputError saying what is wrong with it."""
     if not isinstance(query, str):
-        raise InputError(f"the query must be text; got {type(query).__name__}")
+        raise InputError(f"the query must be text; got {type(query).__name__}", code="query_not_text")
     stripped = query.strip()
     if not stripped:
         raise EmptyQueryError("the query is empty; type a question")
     if len(stripped) > max_chars:
-        raise InputError(f"the query has {len(stripped)} characters; the limit is {max_chars}")
+        raise InputError(f"the query has {len(stripped)} characters; the limit is {max_chars}",
+                         code="query_too_long", chars=len(stripped), limit=max_chars)
     return stripped
 
 
