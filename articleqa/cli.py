@@ -152,33 +152,32 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _chat_page_mount(api_key: str | None):
-    """A hook that mounts the chat page (ui.app) at `/`, or None when there is no UI package.
+    """A hook that mounts the chat page (ui.pages: every language, `/` redirecting to the
+    default), or None when there is no UI package.
 
     With an API key the page asks for it at sign-in (any user name): its library tab can change
     the index, so it must not be a way around the key.
     """
     import importlib.util
 
-    if importlib.util.find_spec("ui.app") is None:
+    if importlib.util.find_spec("ui.pages") is None:
         return None
 
     def mount(app):
         import hmac
 
-        import gradio as gr
-
         from api.app import LazyEngine
-        from ui import app as ui_app
+        from ui.pages import mount_pages
 
-        # The engine is still loading: the page gets a stand-in that waits for it on first use.
-        blocks = ui_app.build_app(LazyEngine(app.state.engine_holder))
-        kwargs = ui_app.launch_kwargs() if hasattr(ui_app, "launch_kwargs") else {}
+        password = None
         if api_key:
             expected = api_key.encode()
-            kwargs["auth"] = lambda _user, password: hmac.compare_digest(
-                str(password).encode(), expected)
-            kwargs["auth_message"] = "Sign in with the server's API key (any user name)."
-        return gr.mount_gradio_app(app, blocks, path="/", **kwargs)
+
+            def password(_user: str, given: str) -> bool:
+                return hmac.compare_digest(str(given).encode(), expected)
+
+        # The engine is still loading: the page gets a stand-in that waits for it on first use.
+        return mount_pages(app, LazyEngine(app.state.engine_holder), password=password)
 
     return mount
 
@@ -191,6 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qa import ArticleQA
 
     settings = _settings(args)
+    _check_port_free(args.host, args.port)
     api_key = os.environ.get("ARTICLEQA_API_KEY") or None
     if args.private and not api_key:
         raise ConfigError("--private needs an API key: set ARTICLEQA_API_KEY")
@@ -275,16 +275,31 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from ui.labels import normalize_language
 
     language = normalize_language(args.lang)  # fail fast, before the model loads
+    _check_port_free(args.host, args.port)
     from qa import ArticleQA
-    from ui.app import build_app, launch, warm_up
+    from ui.app import warm_up
+    from ui.pages import page_path, serve_pages
 
     engine = ArticleQA(_settings(args))
     warm_up(engine)
-    app = build_app(engine, language=language)
-    print(f"articleqa: serving the chat page on http://{args.host}:{args.port} (Ctrl+C stops it)",
-          file=sys.stderr)
-    launch(app, host=args.host, port=args.port, block=True, quiet=not args.verbose)
+    print(f"articleqa: serving the chat page on http://{args.host}:{args.port}"
+          f"{page_path(language)} (Ctrl+C stops it)", file=sys.stderr)
+    serve_pages(engine, host=args.host, port=args.port, language=language, block=True,
+                quiet=not args.verbose)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before the model loads when the port is taken (a clear message, not a traceback)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ArticleQAError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); "
+                                 "stop what uses it or pick another --port") from None
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
@@ -397,8 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1; 0.0.0.0 for the network)")
     p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    p.add_argument("--lang", default="zh-Hant", choices=["zh-Hant", "en"],
-                   help="interface language (default: zh-Hant, Traditional Chinese)")
+    p.add_argument("--lang", default="zh-Hant", choices=["zh-Hant", "zh-Hans", "en"],
+                   help="the language / opens in (default: zh-Hant, Traditional Chinese); every "
+                        "language is served at /zh-Hant/, /zh-Hans/ and /en/")
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("feedback", help="work with the votes given on the chat page",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -65,7 +66,8 @@ def served(settings, embedder, builtin_library, tmp_path_factory) -> Iterator[di
     from index import Library
     from qa import ArticleQA
     from qa.feedback import FeedbackStore
-    from ui.app import build_app, launch, warm_up
+    from ui.app import warm_up
+    from ui.pages import serve_pages
 
     root = tmp_path_factory.mktemp("ui")
     index_dir = root / "index"
@@ -74,12 +76,12 @@ def served(settings, embedder, builtin_library, tmp_path_factory) -> Iterator[di
     engine = ArticleQA(local, library=Library(local, embedder=embedder, seed_builtin=True))
     warm_up(engine)
     feedback = FeedbackStore(root / "feedback.jsonl")
-    app = build_app(engine, feedback=feedback)
-    url = launch(app, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
+    port = _free_port()
+    server = serve_pages(engine, port=port, feedback=feedback, block=False, quiet=True)
     try:
-        yield {"url": url, "feedback": feedback, "root": root}
+        yield {"url": f"http://127.0.0.1:{port}/", "feedback": feedback, "root": root}
     finally:
-        app.close()
+        server.close()
 
 
 def _ask(page: Any, question: str, timings: dict[str, float] | None = None) -> Any:
@@ -110,6 +112,44 @@ PROGRESS_RECORDER = """() => {
 }"""
 
 
+#: Every string the page shows or names for screen readers, except content: what is marked
+#: translate="no" (articles, titles, file names, questions and the answers to them) or is a
+#: widget holding content (class aqa-content: example questions, citation choices).
+UI_STRINGS = """() => {
+  const skip = el => el.closest('[translate="no"], .aqa-content, script, style');
+  const out = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    const text = node.textContent.trim();
+    if (text && el && !skip(el) && el.checkVisibility()) out.push(text);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title], [alt]')) {
+    if (skip(el)) continue;
+    for (const name of ['placeholder', 'aria-label', 'title', 'alt']) {
+      const value = el.getAttribute(name);
+      if (value) out.push(value);
+    }
+  }
+  return out;
+}"""
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+FILE_TYPE = re.compile(r"\.[A-Za-z0-9]+\b")  # ".docx" names a file type in any language
+
+
+def _assert_in_language(page: Any, language: str) -> None:
+    """The page's interface (every shown string but content) is in `language` only: no Chinese
+    on the English page, no Latin words on a Chinese one. A check over the rendered page."""
+    strings = page.evaluate(UI_STRINGS)
+    if language == "en":
+        wrong = [s for s in strings if CJK.search(s)]
+    else:
+        wrong = [s for s in strings if LATIN_WORD.search(FILE_TYPE.sub("", s))]
+    assert not wrong, f"{language} page shows strings in another language: {wrong[:10]}"
+    assert len(strings) > 20, strings  # the page was really read
+
+
 def _shot(page: Any, name: str, full_page: bool = False) -> None:
     """A screenshot once CSS transitions have finished (radio dots and toasts fade in)."""
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')",
@@ -125,16 +165,19 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
     expect.set_options(timeout=15_000)  # two shared cores: a busy machine must not fail the test
     started = time.perf_counter()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    url: str = served["url"]
+    root_url: str = served["url"]
+    url = root_url + "zh-Hant/"
     outside: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-TW")
+            # The Chinese page in an English browser: the page's language wins, Gradio's too.
+            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
             page = context.new_page()
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-                (url.rstrip("/"), "data:", "blob:")) else None)
-            page.goto(url)
+                (root_url, "data:", "blob:")) else None)
+            page.goto(root_url)  # redirected to the default language's page
+            page.wait_for_url(url)
             expect(page.locator("#aqa-question textarea")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("新聞問答").first).to_be_visible()
 
@@ -180,12 +223,13 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             assert any(stage in text for text in seen for stage in stages), seen
             expect(summary).to_contain_text("新增（1）")
             expect(summary.locator(".aqa-report-warn")).to_contain_text("scan.jpg")
-            expect(summary.locator(".aqa-report-warn")).to_contain_text("unsupported file type")
+            expect(summary.locator(".aqa-report-warn")).to_contain_text("不支援的檔案類型")
             expect(library).to_contain_text(HARBOUR_TITLE)
             jobs = page.locator("#aqa-jobs .aqa-job").first  # the upload's job, as every job shows
             expect(jobs).to_contain_text("harbour-library.pdf")
             expect(jobs).to_contain_text("完成")
             expect(jobs.locator("progress")).to_have_attribute("value", "1.000")
+            _assert_in_language(page, "zh-Hant")  # the reasons a file was refused included
             _shot(page, "desktop-library.png", full_page=True)
 
             # 4. Ask about the uploaded article: the answer cites it.
@@ -226,6 +270,27 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             expect(page.locator("#aqa-citations")).to_be_hidden()
             _shot(page, "desktop-abstention.png")
 
+            # 6b. A summary of the whole library looks like one (a badge, a line per article,
+            #     each cited), small talk gets a reply and no citation, and an error (a question
+            #     over the length limit) is said in the page's language.
+            answer = _ask(page, "總結一下所有文章")
+            expect(answer).to_have_class(re.compile(r"\baqa-kind-summary\b"))
+            expect(answer.locator(".aqa-kind-badge")).to_have_text("摘要")
+            assert answer.locator(".aqa-cite").count() >= 3
+            expect(answer).to_contain_text(HARBOUR_TITLE)  # the uploaded article has its line
+            expect(page.locator("#aqa-sources li.aqa-source")).to_have_count(
+                answer.locator(".aqa-cite").count())
+            _shot(page, "desktop-summary.png")
+            answer = _ask(page, "你好")
+            expect(answer).to_have_class(re.compile(r"\baqa-kind-smalltalk\b"))
+            expect(answer).to_contain_text("可以試著問")
+            expect(answer.locator(".aqa-cite")).to_have_count(0)
+            expect(page.locator("#aqa-citations")).to_be_hidden()
+            answer = _ask(page, "問" * 2100)
+            expect(answer).to_have_class(re.compile(r"\baqa-error\b"))
+            expect(answer).to_contain_text("問題有 2100 個字元，上限是 2000 個")
+            _assert_in_language(page, "zh-Hant")
+
             # 7. A phone-sized window: columns wrap, nothing overflows sideways.
             page.set_viewport_size({"width": 390, "height": 844})
             page.get_by_role("tab", name="問答").click()
@@ -245,8 +310,10 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             before = page.locator("#aqa-chat .aqa-answer, #aqa-chat .aqa-abstain").count()
             box.fill("閻家山TOD項目總投資多少？")
             box.press("Enter")
-            box.fill("那青科大TOD呢？")  # typed at once, while the first answer is on its way
+            expect(box).to_have_value("")  # the question has left; the box is free at once
+            box.fill("那青科大TOD呢？")  # typed while the first answer is on its way
             box.press("Enter")
+            expect(box).to_have_value("")
             box.fill("還沒送出的問題")
             answers = page.locator("#aqa-chat .aqa-answer, #aqa-chat .aqa-abstain")
             expect(answers).to_have_count(before + 2, timeout=ANSWER_TIMEOUT_MS)
@@ -259,9 +326,22 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             page.reload()
             messages = page.locator("#aqa-chat .aqa-msg")
             expect(page.locator("#aqa-chat")).to_contain_text("807.42億元", timeout=30_000)
-            expect(page.locator("#aqa-chat .aqa-abstain")).to_have_count(1)
+            expect(page.locator("#aqa-chat .aqa-abstain:not(.aqa-error)")).to_have_count(1)
+            expect(page.locator("#aqa-chat .aqa-error")).to_contain_text("上限是 2000 個")
             expect(page.locator("#aqa-chat")).to_contain_text("那青科大TOD呢？")
             expect(page.locator("#aqa-sources")).to_contain_text("總投資3.5億元")  # the last turn's
+
+            # 10. Another language from the page's links: the same conversation, in its words.
+            page.get_by_role("link", name="简体中文").click()
+            page.wait_for_url(root_url + "zh-Hans/")
+            expect(page.locator("#aqa-chat")).to_contain_text("807.42億元", timeout=30_000)
+            expect(page.get_by_role("button", name="清除对话")).to_be_visible()
+            expect(page.locator("#aqa-chat .aqa-kind-badge").first).to_have_text("摘要")
+            expect(page.locator("#aqa-chat .aqa-error")).to_contain_text("上限是 2000 个")
+            _assert_in_language(page, "zh-Hans")
+            page.get_by_role("link", name="繁體中文").click()
+            page.wait_for_url(url)
+            expect(page.locator("#aqa-chat")).to_contain_text("807.42億元", timeout=30_000)
             page.get_by_role("button", name="清除對話").click()
             expect(messages).to_have_count(0)
             page.wait_for_timeout(500)  # the cleared conversation is stored
@@ -269,13 +349,29 @@ def test_chat_page_end_to_end(served: dict[str, Any], tmp_path: Path) -> None:
             expect(page.locator("#aqa-question textarea")).to_be_visible(timeout=30_000)
             page.wait_for_timeout(1_500)  # what a reload would restore has had time to appear
             expect(messages).to_have_count(0)
+            context.close()
+
+            # 11. The English page in a Chinese browser: Gradio's own widgets speak English too.
+            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-TW")
+            page = context.new_page()
+            page.goto(root_url + "en/")
+            expect(page.locator("#aqa-question textarea")).to_be_visible(timeout=30_000)
+            answer = _ask(page, "How many books does the Harbour Library hold?")
+            expect(answer).to_contain_text("48,250")
+            answer = _ask(page, "閻家山TOD項目總投資多少？")  # Chinese content, English interface
+            expect(answer.locator(".aqa-short strong")).to_contain_text("26億元")
+            _assert_in_language(page, "en")
+            page.get_by_role("tab", name="Library").click()
+            expect(page.locator("#aqa-library")).to_contain_text(HARBOUR_TITLE)
+            _assert_in_language(page, "en")
+            _shot(page, "desktop-english.png")
         finally:
             browser.close()
     assert not outside, f"the page tried to reach the network: {outside[:5]}"
     print("seconds from Enter to a finished answer in the page:", timings)
     # Warm engine, local server: well under a second each (a generous bound for shared CI cores).
     assert max(timings.values()) < 5.0, timings  # English over new passages pays USE's rerank
-    assert time.perf_counter() - started < 90
+    assert time.perf_counter() - started < 120
 
 
 def test_build_app_leaves_a_loading_engine_alone() -> None:
@@ -286,9 +382,9 @@ def test_build_app_leaves_a_loading_engine_alone() -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError(f"build_app touched engine.{name}")
 
-    for language in ("zh-Hant", "en"):
+    for language, title in (("zh-Hant", "新聞問答"), ("zh-Hans", "新闻问答"), ("en", "News Q&A")):
         app = build_app(Untouchable(), language=language)  # type: ignore[arg-type]
-        assert app.title == ("新聞問答" if language == "zh-Hant" else "News Q&A")
+        assert app.title == title
     assert {"theme", "css"} <= set(launch_kwargs())
 
 

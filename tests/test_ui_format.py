@@ -43,7 +43,7 @@ def _answer(**changes: object) -> Answer:
 
 def test_answer_html_bolds_the_short_answer_and_marks_citations() -> None:
     html = fmt.answer_html(_answer(), ZH)
-    assert '<p class="aqa-short"><strong>26億元</strong></p>' in html
+    assert '<p class="aqa-short"><strong translate="no">26億元</strong></p>' in html
     assert '<sup class="aqa-cite" data-n="1">[1]</sup>' in html
     assert " [1]" not in html  # the plain marker became a chip
     assert "\n" not in html  # one Markdown HTML block: nothing inside is read as Markdown
@@ -84,14 +84,15 @@ def test_abstention_looks_different_and_has_no_citations() -> None:
 
 def test_followup_shows_the_resolved_question() -> None:
     answer = _answer(question="那青科大TOD呢？", resolved_question="青科大TOD項目總投資多少？")
-    assert "理解為：青科大TOD項目總投資多少？" in fmt.answer_html(answer, ZH)
+    assert '理解為：<span translate="no">青科大TOD項目總投資多少？</span>' in fmt.answer_html(answer, ZH)
     assert "理解為" not in fmt.answer_html(_answer(), ZH)
 
 
 def test_partial_and_question_messages_are_escaped_single_lines() -> None:
     partial = fmt.partial_html("26億元\n\n<i>閻家山")
     assert "26億元<br><br>&lt;i&gt;閻家山" in partial and "aqa-cursor" in partial
-    assert fmt.question_html("a <b>\nb") == '<div class="aqa-msg aqa-question">a &lt;b&gt;<br>b</div>'
+    assert fmt.question_html("a <b>\nb") == (
+        '<div class="aqa-msg aqa-question" translate="no">a &lt;b&gt;<br>b</div>')
     assert fmt.chat_messages([("q", "a")]) == [{"role": "user", "content": "q"},
                                                {"role": "assistant", "content": "a"}]
 
@@ -125,8 +126,8 @@ def test_article_html_marks_the_exact_span_and_escapes_text() -> None:
     assert "[3]" not in html  # a citation of another article is not marked here
     assert "&lt;b&gt;第三句&lt;/b&gt;＆更多。" in html and "<b>" not in html
     assert html.count("id=\"aqa-mark-active\"") == 1
-    assert "<h3 class=\"aqa-article-title\">雁山 &lt;新聞&gt;</h3>" in html
-    assert "qingdao-evening-news-page.txt（內建語料）" in html
+    assert '<h3 class="aqa-article-title" translate="no">雁山 &lt;新聞&gt;</h3>' in html
+    assert "<span translate=\"no\">qingdao-evening-news-page.txt</span>（內建語料）" in html
 
 
 def test_article_html_skips_bad_or_overlapping_offsets() -> None:
@@ -155,8 +156,9 @@ def test_library_table_and_choices() -> None:
     html = fmt.library_html([upload, on_disk, builtin], EN)
     assert html.index("雁山") < html.index("Disk") < html.index("Harbour")  # built-in first
     assert "Harbour &lt;Library&gt;" in html and "harbour.md" in html and "disk.txt" in html
-    assert "qingdao-evening-news-page.txt (built-in corpus)" in html
-    assert "2026-11-25 15:55 UTC" in html
+    assert '<span translate="no">qingdao-evening-news-page.txt</span> (built-in corpus)' in html
+    assert '<time datetime="2026-11-25T15:55:49+00:00">2026-11-25 15:55 +00:00</time>' in html
+    assert '<td class="aqa-title-cell" translate="no">Harbour &lt;Library&gt;</td>' in html
     assert EN["library_count"].format(n=3) in html
     assert EN["library_empty"] in fmt.library_html([], EN)
     choices = fmt.library_choices([upload, builtin], ZH)
@@ -164,13 +166,23 @@ def test_library_table_and_choices() -> None:
 
 
 def test_ingest_summary_lists_what_happened_with_reasons() -> None:
-    report = IngestReport(added=["Harbour"], unchanged=["雁山"],
-                          rejected=[Rejected("bad.pdf", "bad.pdf: unsupported file type <pdf>")])
+    from index.ingest import too_large, unsupported_type
+
+    rejected = [Rejected.of("scan.jpg", unsupported_type("scan.jpg")),
+                Rejected.of("huge.md", too_large("huge.md")), Rejected("odd.txt", "odd", "new")]
+    report = IngestReport(added=["Harbour"], unchanged=["雁山"], rejected=rejected)
     html = fmt.ingest_summary_html(report, ZH)
-    assert "新增（1）" in html and "Harbour" in html
+    assert "新增（1）" in html and '<span translate="no">Harbour</span>' in html
     assert "未變更（已在文章庫中）（1）" in html
-    assert "未收錄（1）" in html
-    assert "<strong>bad.pdf</strong>: unsupported file type &lt;pdf&gt;</li>" in html
+    assert "未收錄（3）" in html
+    assert ('<strong translate="no">scan.jpg</strong>: 不支援的檔案類型（可用 .docx, .htm, .html, '
+            '.markdown, .md, .pdf, .text, .txt）</li>') in html
+    assert "檔案超過 20 MB 的上限" in html
+    assert "odd.txt</strong>: " + ZH["err_error"] in html  # a code without words: never English
+    assert "unsupported" not in html
+    assert rejected[0].reason.startswith("unsupported file type (use ")  # the CLI's and API's
+    english = fmt.ingest_summary_html(report, EN)
+    assert "unsupported file type (use .docx" in english and "larger than 20 MB" in english
     assert ZH["nothing_changed"] in fmt.ingest_summary_html(IngestReport(), ZH)
 
 
@@ -184,20 +196,88 @@ def test_answer_from_dict_round_trips() -> None:
 
 
 def test_format_time_keeps_unparsable_text() -> None:
-    assert fmt.format_time("2026-01-02T03:04:05+00:00") == "2026-01-02 03:04 UTC"
+    assert fmt.format_time("2026-01-02T03:04:05+00:00") == "2026-01-02 03:04 +00:00"
+    assert fmt.format_time("2026-01-02T03:04:05+08:00") == "2026-01-02 03:04 +08:00"
+    assert fmt.format_time("2026-01-02T03:04:05") == "2026-01-02 03:04"
     assert fmt.format_time("yesterday") == "yesterday"
 
 
-def test_labels_cover_both_languages() -> None:
-    assert set(labels("zh-Hant")) == set(labels("en"))
-    assert LANGUAGES == ("zh-Hant", "en")
+def test_labels_cover_every_language() -> None:
+    assert LANGUAGES == ("zh-Hant", "zh-Hans", "en")
+    assert set(labels("zh-Hant")) == set(labels("zh-Hans")) == set(labels("en"))
     for code, expected in (("zh-TW", "zh-Hant"), ("zh_Hant", "zh-Hant"), ("en-US", "en"),
-                           (None, "zh-Hant"), ("EN", "en")):
-        assert normalize_language(code) == expected
+                           (None, "zh-Hant"), ("EN", "en"), ("zh", "zh-Hant"), ("zh-HK", "zh-Hant"),
+                           ("zh-CN", "zh-Hans"), ("zh_Hans", "zh-Hans"), ("zh-SG", "zh-Hans"),
+                           ("zh-Hans-CN", "zh-Hans")):
+        assert normalize_language(code) == expected, code
     with pytest.raises(ValueError, match="unsupported interface language"):
         normalize_language("fr")
     assert "閻家山TOD項目總投資多少？" in examples("zh-Hant")
     assert all(labels("zh-Hant")[k] != labels("en")[k] for k in ("title", "ask", "clear"))
+    # The Simplified page says it in Simplified: every string is its own OpenCC t2s form.
+    import opencc
+
+    to_simplified = opencc.OpenCC("t2s")
+    hans = labels("zh-Hans")
+    assert all(to_simplified.convert(v) == v for v in hans.values()), [
+        v for v in hans.values() if to_simplified.convert(v) != v]
+    assert hans["title"] == "新闻问答" and hans["clear"] == "清除对话"
+
+
+def _error_codes_in_source() -> set[str]:
+    """Every error code the project can raise or record: `code=`/`error_code=` arguments,
+    class-level `code = ...` of the errors, and the code given to a Rejected(...) directly."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    codes: set[str] = set()
+    for path in [*root.glob("index/*.py"), *root.glob("qa/*.py"), *root.glob("api/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg in ("code", "error_code") and isinstance(kw.value, ast.Constant):
+                        codes.add(kw.value.value)
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "Rejected" and len(node.args) >= 3 and isinstance(
+                        node.args[2], ast.Constant):
+                    codes.add(node.args[2].value)
+            elif isinstance(node, ast.ClassDef) and path == root / "index" / "errors.py":
+                for item in node.body:
+                    target = item.targets[0] if isinstance(item, ast.Assign) else getattr(
+                        item, "target", None)
+                    value = getattr(item, "value", None)
+                    if getattr(target, "id", "") == "code" and isinstance(value, ast.Constant):
+                        codes.add(value.value)
+    return {c for c in codes if isinstance(c, str)}
+
+
+def test_every_error_code_has_words_in_every_language() -> None:
+    codes = _error_codes_in_source()
+    assert {"query_too_long", "unsupported_type", "pdf_no_text", "index_damaged",
+            "no_file_ingested", "jobs_full", "error"} <= codes  # the scan finds them
+    for language in LANGUAGES:
+        missing = sorted(c for c in codes if f"err_{c}" not in labels(language))
+        assert not missing, f"{language} has no words for error codes {missing}"
+
+
+def test_errors_are_shown_in_the_page_language() -> None:
+    from index.errors import EmptyQueryError, IndexCorruptError, InputError
+
+    long = InputError("the query has 2996 characters; the limit is 2000", code="query_too_long",
+                      chars=2996, limit=2000)
+    assert long.code == "query_too_long" and "2996 characters" in str(long)
+    zh = fmt.error_html(long, ZH)
+    assert "問題有 2996 個字元，上限是 2000 個" in zh and "characters" not in zh
+    assert "问题有 2996 个字符" in fmt.error_html(long, labels("zh-Hans"))
+    assert "2996 characters; the limit is 2000" in fmt.error_html(long, EN)
+    assert ZH["err_query_empty"] in fmt.error_html(EmptyQueryError("empty"), ZH)  # the class's
+    assert ZH["err_index_damaged"] in fmt.error_html(IndexCorruptError("CURRENT is gone"), ZH)
+    odd = InputError("something new", code="never_seen")
+    assert ZH["err_error"] in fmt.error_html(odd, ZH) and "something" not in fmt.error_html(odd, ZH)
+    missing_value = InputError("x", code="query_too_long")  # its template needs chars and limit
+    assert ZH["err_error"] in fmt.error_html(missing_value, ZH)
+    assert fmt.error_html(("query_empty", {}), ZH) == fmt.error_html(EmptyQueryError("e"), ZH)
 
 
 def test_jobs_html_shows_running_and_recent_jobs_with_their_progress() -> None:
@@ -218,13 +298,13 @@ def test_jobs_html_shows_running_and_recent_jobs_with_their_progress() -> None:
     old = IngestJob.create([SourceFile("e.txt", "upload:e.txt", b"x")])
     old._set(state="done", finished_at="2020-01-01T00:00:00+00:00")
     zh = jobs_html([running, done, old], labels("zh-Hant"))
-    assert "進行中</strong> a.md, b.md 等 1 個檔案" in zh
+    assert '進行中</strong> <span translate="no">a.md, b.md</span> 等 1 個檔案' in zh
     assert "嵌入段落與句子：50/200 · 4/10 篇已可搜尋" in zh and f'value="{running.progress:.3f}"' in zh
-    assert "完成</strong> d.txt" in zh and "1/1 篇已可搜尋" in zh
+    assert "完成</strong> <span translate=\"no\">d.txt</span>" in zh and "1/1 篇已可搜尋" in zh
     assert old.id not in zh  # finished long ago: no longer listed
     assert jobs_html([old], labels("zh-Hant")) == ""
     en = jobs_html([running], labels("en"))
-    assert "Running</strong> a.md, b.md and 1 more files" in en
+    assert 'Running</strong> <span translate="no">a.md, b.md</span> and 1 more files' in en
     assert "Embedding passages and sentences: 50/200 · 4 of 10 articles searchable" in en
 
 

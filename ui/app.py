@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -21,13 +22,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402  (the environment must be set before gradio is imported)
 
 from index.errors import ArticleQAError  # noqa: E402
-from index.ingest import MAX_FILE_BYTES, Rejected, SourceFile  # noqa: E402
+from index.ingest import MAX_FILE_BYTES, Rejected, SourceFile, too_large, unreadable  # noqa: E402
 from qa.feedback import FEEDBACK_FILE, FeedbackStore  # noqa: E402
 from qa.records import Answer  # noqa: E402
 from qa.service import ArticleQA  # noqa: E402
 
 from . import format as fmt  # noqa: E402
-from .labels import examples, labels, normalize_language  # noqa: E402
+from .labels import LANGUAGE_NAMES, LANGUAGES, examples, labels, normalize_language  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,11 @@ table.aqa-table .aqa-num { text-align: right; font-variant-numeric: tabular-nums
 .aqa-title-cell { font-weight: 600; }
 .aqa-passage-title { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .aqa-passage-text { line-height: 1.65; }
+.aqa-sr { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
+  clip-path: inset(50%); white-space: nowrap; }
+.aqa-languages { font-size: 0.85rem; margin-top: 0.35rem; color: var(--body-text-color-subdued); }
+.aqa-languages a { color: var(--color-accent); text-decoration: none; }
+.aqa-languages a:hover { text-decoration: underline; }
 .aqa-count { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem; }
 .aqa-kind-badge { display: inline-block; font-size: 0.8em; padding: 0 0.45rem; margin-bottom: 0.3rem;
   border-radius: 999px; background: var(--color-accent-soft); color: var(--color-accent); }
@@ -171,6 +177,8 @@ class ChatTurn:
     answer_html: str
     answer: Answer | None
     passages: tuple[Mapping[str, Any], ...] = ()
+    #: When the question failed: the error's code and values (shown again in any language).
+    error: tuple[str, Mapping[str, object]] | None = None
 
 
 def history_of(turns: list[ChatTurn]) -> list[dict[str, str]]:
@@ -194,12 +202,56 @@ def theme() -> gr.themes.Base:
     )
 
 
-def launch_kwargs() -> dict[str, Any]:
-    """What `Blocks.launch` (or `gr.mount_gradio_app`) needs for the page to look as designed.
+#: Gradio names a few of its widgets for screen readers in English whatever its locale (the
+#: upload area, the chat log, the tab overflow button), and each chat message by its raw HTML.
+#: Such a widget name (one in plain ASCII) is replaced by the widget's name in the page's
+#: language; a message loses its name (it is read as it is) and starts with who says it, for
+#: screen readers only.
+RELABEL_JS = """() => {
+  const names = %s;
+  const speakers = %s;
+  const ascii = /^[\\x00-\\x7f]*$/;
+  const ours = new Set(names.map(([, name]) => name));
+  const relabel = () => {
+    for (const [selector, name] of names) {
+      for (const el of document.querySelectorAll(selector)) {
+        const now = el.getAttribute('aria-label');
+        if (!ours.has(now) && ascii.test(now)) el.setAttribute('aria-label', name);
+      }
+    }
+    for (const el of document.querySelectorAll('#aqa-chat [aria-label]:not([role=log])')) {
+      const msg = el.querySelector('.aqa-msg');
+      if (!msg) continue;
+      el.removeAttribute('aria-label');  // read the message itself, after who says it
+      if (msg.querySelector(':scope > .aqa-sr')) continue;
+      const who = document.createElement('span');
+      who.className = 'aqa-sr';
+      who.textContent = msg.classList.contains('aqa-question') ? speakers[0] : speakers[1];
+      msg.prepend(who);
+    }
+  };
+  new MutationObserver(relabel).observe(document.body, {subtree: true, childList: true,
+    attributes: true, attributeFilter: ['aria-label']});
+  relabel();
+}"""
 
-    (Gradio sets the document language itself, from the browser's locale.)
-    """
-    return {"theme": theme(), "css": CSS, "footer_links": [], "show_error": True}
+
+def page_js(language: str) -> str:
+    """The script a page in `language` runs at load: its widgets named in its language."""
+    lab = labels(language)
+    names = [("#aqa-upload [aria-label]", lab["upload_label"]),
+             ("#aqa-chat .bubble-wrap[aria-label]", lab["chat_label"]),
+             ("#aqa-tabs .overflow-menu > button[aria-label]", lab["more_tabs"])]
+    speakers = [lab["you_said"], lab["reply"]]
+    return RELABEL_JS % (json.dumps(names, ensure_ascii=False),
+                         json.dumps(speakers, ensure_ascii=False))
+
+
+def launch_kwargs(language: str = "zh-Hant") -> dict[str, Any]:
+    """What `gr.mount_gradio_app` needs for the page in `language` to look and read as designed
+    (see ui.pages)."""
+    return {"theme": theme(), "css": CSS, "footer_links": [], "show_error": True,
+            "js": page_js(language)}
 
 
 def warm_up(engine: ArticleQA, questions: tuple[str, ...] = (
@@ -215,32 +267,35 @@ def warm_up(engine: ArticleQA, questions: tuple[str, ...] = (
             return
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
-           block: bool = True, quiet: bool = False) -> str:
-    """Serve the page; returns its local URL (immediately when `block` is False)."""
-    _, url, _ = app.launch(server_name=host, server_port=port, prevent_thread_lock=not block,
-                           quiet=quiet, share=False, inbrowser=False, **launch_kwargs())
-    return url
-
-
-def mount(server: Any, engine: ArticleQA, *, path: str = "/", language: str = "zh-Hant",
-          feedback: FeedbackStore | None = None) -> Any:
-    """Mount the chat page on a FastAPI app (with its theme and CSS); returns that app."""
-    blocks = build_app(engine, language=language, feedback=feedback)
-    return gr.mount_gradio_app(server, blocks, path=path, **launch_kwargs())
+def language_links(current: str, lab: Mapping[str, str]) -> str:
+    """Links to the page in the other languages, each named in its own language (so they are
+    marked with that language and as not to be translated)."""
+    links = []
+    for other in LANGUAGES:
+        name = fmt.esc(LANGUAGE_NAMES[other])
+        if other == current:
+            links.append(f'<strong aria-current="page" lang="{other}" translate="no">{name}'
+                         "</strong>")
+        else:
+            links.append(f'<a href="../{other}/" hreflang="{other}" lang="{other}" '
+                         f'translate="no">{name}</a>')
+    return (f'<nav class="aqa-languages" aria-label="{fmt.esc(lab["language"])}">'
+            f'{" · ".join(links)}</nav>')
 
 
 def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
-              feedback: FeedbackStore | None = None) -> gr.Blocks:
-    """The chat page (answers with sources and highlighted articles) and the library tab.
+              feedback: FeedbackStore | None = None,
+              browser_secret: str | None = None) -> gr.Blocks:
+    """The chat page (answers with sources and highlighted articles) and the library tab, every
+    string in `language`.
 
-    Votes go to `feedback`, by default `<settings.home>/feedback.jsonl`. Serve the result with
-    `launch` or `mount`, which add the page's theme and CSS.
+    Votes go to `feedback`, by default `<settings.home>/feedback.jsonl`. The conversation kept in
+    the browser is sealed with `browser_secret` (pages sharing it share the conversation). Serve
+    the result with `ui.pages`, which mounts every language and adds the theme and CSS.
     """
     lang = normalize_language(language)
     lab = labels(lang)
     stores: list[FeedbackStore] = [feedback] if feedback is not None else []
-    html_lang = "zh-Hant" if lang == "zh-Hant" else "en"
 
     # ----- handlers (closures over the engine; per-session state is the list of ChatTurns) -----
     # Nothing below touches the engine until a request comes in, so a stand-in engine that is
@@ -324,7 +379,8 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                            gr.update(choices=choices, value=first, visible=bool(choices)),
                            article_view(answer, first), gr.skip())
         except ArticleQAError as exc:
-            turns = [*turns, ChatTurn(q_html, fmt.error_html(str(exc), lab), None)]
+            error = (exc.code, dict(exc.params))
+            turns = [*turns, ChatTurn(q_html, fmt.error_html(error, lab), None, error=error)]
             remember(request, turns)
             yield (render(turns), turns, gr.skip(), fmt.sources_html(None, lab),
                    gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
@@ -348,7 +404,9 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         each answer's JSON, so a reload shows the same page and follow-ups still work."""
         return [{"question_html": t.question_html, "answer_html": t.answer_html,
                  "answer": t.answer.as_dict() if t.answer is not None else None,
-                 "passages": list(t.passages)} for t in turns[-MAX_SAVED_TURNS:]]
+                 "passages": list(t.passages),
+                 "error": list(t.error) if t.error is not None else None}
+                for t in turns[-MAX_SAVED_TURNS:]]
 
     def restore(stored: list[dict[str, Any]] | None,
                 request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
@@ -357,8 +415,14 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         for item in stored or []:
             try:
                 answer = fmt.answer_from_dict(item["answer"]) if item.get("answer") else None
-                turns.append(ChatTurn(str(item["question_html"]), str(item["answer_html"]), answer,
-                                      tuple(item.get("passages") or ())))
+                error = None
+                if item.get("error"):
+                    error = (str(item["error"][0]), dict(item["error"][1]))
+                # Shown again in this page's language (the conversation may come from another's).
+                shown = (fmt.answer_html(answer, lab) if answer else
+                         fmt.error_html(error, lab) if error else str(item["answer_html"]))
+                turns.append(ChatTurn(str(item["question_html"]), shown, answer,
+                                      tuple(item.get("passages") or ()), error))
             except (AttributeError, KeyError, TypeError, ValueError):
                 continue  # written by another version of the page: leave it out
         if not turns:
@@ -401,26 +465,24 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     gr.skip())
         progress(0.05, desc=lab["upload_reading"])
         files: list[SourceFile] = []
-        unreadable: list[Rejected] = []
+        refused: list[Rejected] = []
         for raw in paths:
             path = Path(raw)
             try:
                 if path.stat().st_size > MAX_FILE_BYTES:
-                    unreadable.append(Rejected(path.name, f"larger than "
-                                                          f"{MAX_FILE_BYTES // (1024 * 1024)} MB"))
+                    refused.append(Rejected.of(path.name, too_large(path.name)))
                     continue
                 files.append(SourceFile(name=path.name, source=f"upload:{path.name}",
                                         data=path.read_bytes()))
             except OSError as exc:
-                unreadable.append(Rejected(path.name, f"cannot read: {exc.strerror or exc}"))
+                refused.append(Rejected.of(path.name, unreadable(path.name, exc)))
         try:  # a background job: the bar follows it, and other uploads and questions go on
-            job = engine.jobs.submit(files=files, rejected=unreadable)
+            job = engine.jobs.submit(files=files, rejected=refused)
             while not job.wait(0.1):
                 progress(job.progress, desc=fmt.job_progress_text(job, lab))
             report = job.final_report()
         except ArticleQAError as exc:
-            summary = fmt.error_html(str(exc), lab)
-            return (*library_outputs(summary), gr.skip())
+            return (*library_outputs(fmt.error_html(exc, lab)), gr.skip())
         progress(1.0, desc=lab["upload_done"])
         return (*library_outputs(fmt.ingest_summary_html(report, lab)), None)
 
@@ -439,17 +501,18 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         try:
             report = engine.library.remove([article_id])
         except ArticleQAError as exc:
-            return library_outputs(fmt.error_html(str(exc), lab))
+            return library_outputs(fmt.error_html(exc, lab))
         return library_outputs(fmt.ingest_summary_html(report, lab))
 
     # ----- layout -----
     with gr.Blocks(title=lab["title"], fill_width=False, analytics_enabled=False) as app:
-        gr.HTML(f'<header class="aqa-header" lang="{html_lang}"><h1>{fmt.esc(lab["title"])}</h1>'
-                f'<p>{fmt.esc(lab["subtitle"])}</p></header>', elem_id="aqa-header",
-                js_on_load=None)
+        gr.HTML(f'<header class="aqa-header" lang="{lang}"><h1>{fmt.esc(lab["title"])}</h1>'
+                f'<p>{fmt.esc(lab["subtitle"])}</p>{language_links(lang, lab)}</header>',
+                elem_id="aqa-header", js_on_load=None)
         turns_state = gr.State([])
         #: The conversation, kept in the browser's storage so that a reload does not lose it.
-        saved = gr.BrowserState([], storage_key="articleqa-conversation")
+        saved = gr.BrowserState([], storage_key="articleqa-conversation",
+                                secret=browser_secret)
         jobs_seen = gr.State(0)  # articles committed by jobs when the library list was last drawn
         with gr.Tabs(elem_id="aqa-tabs"):
             with (gr.Tab(lab["tab_chat"], id="chat", elem_id="aqa-tab-chat"),
@@ -465,7 +528,8 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     )
                     with gr.Row(elem_id="aqa-ask-row", equal_height=True):
                         question = gr.Textbox(
-                            show_label=False, placeholder=lab["question_placeholder"],
+                            label=lab["question_label"], show_label=False,
+                            placeholder=lab["question_placeholder"],
                             lines=1, max_lines=4, scale=5, min_width=150, autofocus=True,
                             elem_id="aqa-question", container=False)
                         ask_button = gr.Button(lab["ask"], variant="primary", scale=1,
@@ -475,7 +539,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                                 "</span>", js_on_load=None, elem_classes=["aqa-inline"])
                         example_buttons = [
                             gr.Button(q, size="sm", variant="secondary", min_width=60,
-                                      scale=0, elem_classes=["aqa-example"])
+                                      scale=0, elem_classes=["aqa-example", "aqa-content"])
                             for q in examples(lang)
                         ]
                         clear_button = gr.Button(lab["clear"], size="sm", variant="secondary",
@@ -486,7 +550,8 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     sources = gr.HTML(fmt.sources_html(None, lab), elem_id="aqa-sources",
                                       js_on_load=None)
                     citation = gr.Radio(choices=[], value=None, label=lab["open_citation"],
-                                        visible=False, elem_id="aqa-citations", container=False)
+                                        visible=False, elem_id="aqa-citations", container=False,
+                                        elem_classes=["aqa-content"])  # "[n] title"
                     article = gr.HTML(fmt.article_placeholder(lab), elem_id="aqa-article",
                                       js_on_load=ARTICLE_JS)
                     with gr.Accordion(lab["passages"], open=False, elem_id="aqa-passages"):

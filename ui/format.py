@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -17,6 +18,7 @@ from index.ingest import BUILTIN_SOURCE
 from qa.records import Answer, Citation, Hit
 
 if TYPE_CHECKING:  # the library module pulls in FAISS; formatting needs only the field names
+    from index.errors import ArticleQAError
     from index.jobs import IngestJob
     from index.library import IngestReport
     from index.records import Article
@@ -27,6 +29,35 @@ MARKER = re.compile(r"\s*\[(\d+)\]")
 def esc(text: str) -> str:
     """HTML-escape text (quotes included) so article content can never become markup."""
     return html.escape(text, quote=True)
+
+
+def content(text: str, tag: str = "span", cls: str = "") -> str:
+    """Escaped content (an article's words, a title, a file name, the user's question) marked
+    `translate="no"`: it stays in its own language whatever the page's."""
+    attrs = f' class="{cls}"' if cls else ""
+    return f'<{tag}{attrs} translate="no">{esc(text)}</{tag}>'
+
+
+def _fill(template: str, **values_html: str) -> str:
+    """A label with `{name}` fields filled by ready-made HTML (the label's own words escaped)."""
+    out: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out.append(esc(literal))
+        if name is not None:
+            out.append(values_html[name])
+    return "".join(out)
+
+
+def error_text(code: str, params: Mapping[str, object], labels: Mapping[str, str]) -> str:
+    """An error code (index.errors) in the page's language, with the values it carries; a code
+    the page has no words for is said in general terms, never in English on a Chinese page."""
+    template = labels.get(f"err_{code}")
+    if template is None:
+        return labels["err_error"]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return labels["err_error"]
 
 
 def _lines_html(text: str) -> str:
@@ -76,7 +107,7 @@ def answer_html(answer: Answer, labels: Mapping[str, str]) -> str:
     """The chat message for a finished answer: bold short answer, cited text, muted footnotes."""
     notes: list[str] = []
     if answer.resolved_question and answer.resolved_question.strip() != answer.question.strip():
-        notes.append(esc(labels["followup_note"].format(q=answer.resolved_question)))
+        notes.append(_fill(labels["followup_note"], q=content(answer.resolved_question)))
     total = answer.timings_ms.get("total")
     if total is not None:
         notes.append(esc(labels["timing"].format(ms=total)))
@@ -84,7 +115,7 @@ def answer_html(answer: Answer, labels: Mapping[str, str]) -> str:
     if answer.abstained:
         return ('<div class="aqa-msg aqa-abstain" role="note">'
                 '<span class="aqa-abstain-icon" aria-hidden="true">⚠</span>'
-                f'<div class="aqa-abstain-body"><div class="aqa-abstain-text">'
+                f'<div class="aqa-abstain-body"><div class="aqa-abstain-text" translate="no">'
                 f'{_lines_html(answer.answer.strip())}</div>'
                 f'<div class="aqa-note">{esc(labels["abstain_note"])}</div>{footer}</div></div>')
     numbers = [c.n for c in answer.citations]
@@ -94,36 +125,40 @@ def answer_html(answer: Answer, labels: Mapping[str, str]) -> str:
     if badge:  # a summary, an explanation or a comparison says so; a plain answer needs no badge
         parts.append(f'<span class="aqa-kind-badge">{esc(badge)}</span>')
     if short is not None:
-        parts.append(f'<p class="aqa-short"><strong>{esc(short)}</strong></p>')
+        parts.append(f'<p class="aqa-short"><strong translate="no">{esc(short)}</strong></p>')
     elif answer.short_answer and answer.short_answer in rest:
         # The short answer inside the text (no first line of its own): emphasise its first use.
         head, _, tail = rest.partition(answer.short_answer)
         rest_html = (_with_markers(head, numbers) + f"<strong>{esc(answer.short_answer)}</strong>"
                      + _with_markers(tail, numbers))
-        parts.append(f'<p class="aqa-body">{rest_html}</p>{footer}</div>')
+        parts.append(f'<p class="aqa-body" translate="no">{rest_html}</p>{footer}</div>')
         return "".join(parts)
     if rest:
-        parts.append(f'<p class="aqa-body">{_with_markers(rest, numbers)}</p>')
+        parts.append(f'<p class="aqa-body" translate="no">{_with_markers(rest, numbers)}</p>')
     parts.append(f"{footer}</div>")
     return "".join(parts)
 
 
 def partial_html(text: str) -> str:
     """The chat message while an answer streams in: the text so far and a cursor."""
-    return (f'<div class="aqa-msg aqa-streaming"><p class="aqa-body">{_lines_html(text)}'
+    return (f'<div class="aqa-msg aqa-streaming"><p class="aqa-body" translate="no">{_lines_html(text)}'
             '<span class="aqa-cursor" aria-hidden="true">▍</span></p></div>')
 
 
-def error_html(message: str, labels: Mapping[str, str]) -> str:
-    """The chat message when a question cannot be answered because of an error."""
+def error_html(error: ArticleQAError | tuple[str, Mapping[str, object]],
+               labels: Mapping[str, str]) -> str:
+    """The message shown when a question or an upload fails: the error (or its code and values)
+    in the page's language."""
+    code, params = error if isinstance(error, tuple) else (error.code, error.params)
+    message = labels["error"].format(msg=error_text(code, params, labels))
     return ('<div class="aqa-msg aqa-abstain aqa-error" role="alert">'
             '<span class="aqa-abstain-icon" aria-hidden="true">✕</span>'
-            f'<div class="aqa-abstain-body">{esc(labels["error"].format(msg=message))}</div></div>')
+            f'<div class="aqa-abstain-body">{esc(message)}</div></div>')
 
 
 def question_html(question: str) -> str:
     """The user's message, escaped."""
-    return f'<div class="aqa-msg aqa-question">{_lines_html(question)}</div>'
+    return f'<div class="aqa-msg aqa-question" translate="no">{_lines_html(question)}</div>'
 
 
 def chat_messages(turns: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
@@ -143,8 +178,8 @@ def sources_html(answer: Answer | None, labels: Mapping[str, str]) -> str:
         return f'<div class="aqa-empty aqa-empty-warn">{esc(labels["sources_abstained"])}</div>'
     items = "".join(
         f'<li class="aqa-source" data-n="{c.n}"><span class="aqa-cite">[{c.n}]</span>'
-        f'<div><div class="aqa-source-text">{esc(c.text)}</div>'
-        f'<div class="aqa-source-title">{esc(c.title)}</div></div></li>'
+        f'<div>{content(c.text, "div", "aqa-source-text")}'
+        f'{content(c.title, "div", "aqa-source-title")}</div></li>'
         for c in answer.citations)
     hint = f'<div class="aqa-hint">{esc(labels["open_citation_hint"])}</div>'
     return f'<ol class="aqa-sources">{items}</ol>{hint}'
@@ -169,13 +204,27 @@ def find_citation(answer: Answer | None, choice: str | None) -> Citation | None:
     return next((c for c in answer.citations if str(c.n) == number), None)
 
 
-def source_label(source: str, labels: Mapping[str, str]) -> str:
-    """A short, readable name for an article's source key."""
+def _source_name(source: str) -> tuple[str, bool]:
+    """An article's source key as a file name, and whether it is the built-in corpus."""
     if source == BUILTIN_SOURCE or source.startswith("builtin:"):
-        return labels["with_kind"].format(name=source.partition(":")[2], kind=labels["source_builtin"])
+        return source.partition(":")[2], True
     if source.startswith("upload:"):
-        return source.partition(":")[2]
-    return PurePath(source).name or source
+        return source.partition(":")[2], False
+    return PurePath(source).name or source, False
+
+
+def source_label(source: str, labels: Mapping[str, str]) -> str:
+    """A short, readable name for an article's source key (plain text, for a dropdown)."""
+    name, builtin = _source_name(source)
+    return labels["with_kind"].format(name=name, kind=labels["source_builtin"]) if builtin else name
+
+
+def source_html(source: str, labels: Mapping[str, str]) -> str:
+    """`source_label` as HTML: the file name marked as content, the words around it the page's."""
+    name, builtin = _source_name(source)
+    if not builtin:
+        return content(name)
+    return _fill(labels["with_kind"], name=content(name), kind=esc(labels["source_builtin"]))
 
 
 def article_html(article: Article, citations: Sequence[Citation], active: int | None,
@@ -202,13 +251,13 @@ def article_html(article: Article, citations: Sequence[Citation], active: int | 
                    f'{esc(text[c.start:c.end])}</mark>')
         pos = c.end
     out.append(esc(text[pos:]))
-    meta = (f'{esc(labels["col_source"])}: {esc(source_label(article.source, labels))} · '
+    meta = (f'{esc(labels["col_source"])}: {source_html(article.source, labels)} · '
             f'{esc(labels["col_sentences"])}: {len(article.sentences)}')
     return (f'<article class="aqa-article" data-article-id="{esc(article.id)}"'
             f' data-reveal="{1 if reveal else 0}">'
-            f'<h3 class="aqa-article-title">{esc(article.title)}</h3>'
+            f'{content(article.title, "h3", "aqa-article-title")}'
             f'<div class="aqa-article-meta">{meta}</div>'
-            f'<div class="aqa-article-text">{"".join(out)}</div></article>')
+            f'<div class="aqa-article-text" translate="no">{"".join(out)}</div></article>')
 
 
 def article_placeholder(labels: Mapping[str, str]) -> str:
@@ -230,8 +279,8 @@ def passages_html(hits: Sequence[Hit] | Sequence[Mapping[str, object]],
             title, text = str(hit["title"]), str(hit["text"])
         rows.append(f'<tr><td class="aqa-num">{esc(str(rank))}</td>'
                     f'<td class="aqa-num">{float(score):.3f}</td>'  # type: ignore[arg-type]
-                    f'<td><div class="aqa-passage-title">{esc(title)}</div>'
-                    f'<div class="aqa-passage-text">{esc(text)}</div></td></tr>')
+                    f'<td>{content(title, "div", "aqa-passage-title")}'
+                    f'{content(text, "div", "aqa-passage-text")}</td></tr>')
     head = (f'<tr><th class="aqa-num">{esc(labels["col_rank"])}</th>'
             f'<th class="aqa-num">{esc(labels["col_score"])}</th>'
             f'<th>{esc(labels["col_passage"])}</th></tr>')
@@ -240,13 +289,15 @@ def passages_html(hits: Sequence[Hit] | Sequence[Mapping[str, object]],
 
 
 def format_time(stamp: str) -> str:
-    """An ISO timestamp as `YYYY-MM-DD HH:MM` in its own zone (the raw text when unparsable)."""
+    """An ISO timestamp as `YYYY-MM-DD HH:MM ±HH:MM` (its zone as an offset: digits read the
+    same in every language); the raw text when unparsable."""
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return stamp
-    zone = moment.strftime("%Z")
-    return moment.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone else "")
+    offset = moment.strftime("%z")
+    zone = f" {offset[:3]}:{offset[3:]}" if offset else ""
+    return moment.strftime("%Y-%m-%d %H:%M") + zone
 
 
 def sorted_articles(articles: Iterable[Article]) -> list[Article]:
@@ -260,10 +311,11 @@ def library_html(articles: Iterable[Article], labels: Mapping[str, str]) -> str:
     if not items:
         return f'<div class="aqa-empty">{esc(labels["library_empty"])}</div>'
     rows = "".join(
-        f'<tr data-article-id="{esc(a.id)}"><td class="aqa-title-cell">{esc(a.title)}</td>'
+        f'<tr data-article-id="{esc(a.id)}">{content(a.title, "td", "aqa-title-cell")}'
         f'<td class="aqa-num">{len(a.sentences)}</td>'
-        f'<td>{esc(source_label(a.source, labels))}</td>'
-        f'<td class="aqa-nowrap">{esc(format_time(a.ingested_at))}</td></tr>'
+        f'<td>{source_html(a.source, labels)}</td>'
+        f'<td class="aqa-nowrap"><time datetime="{esc(a.ingested_at)}">'
+        f'{esc(format_time(a.ingested_at))}</time></td></tr>'
         for a in items)
     head = "".join(f"<th{cls}>{esc(labels[key])}</th>" for key, cls in (
         ("col_title", ""), ("col_sentences", ' class="aqa-num"'), ("col_source", ""),
@@ -279,14 +331,6 @@ def library_choices(articles: Iterable[Article], labels: Mapping[str, str]) -> l
     return [(f"{a.title} — {source_label(a.source, labels)}", a.id) for a in sorted_articles(articles)]
 
 
-def _reason(name: str, reason: str) -> str:
-    """A rejection reason without the file name it often starts with (the name is shown beside it)."""
-    for prefix in (f"{name}: ", f"{PurePath(name).name}: "):
-        if reason.startswith(prefix):
-            return reason[len(prefix):]
-    return reason
-
-
 def ingest_summary_html(report: IngestReport, labels: Mapping[str, str]) -> str:
     """What an upload or removal did: added, updated, unchanged, removed and rejected files."""
     sections: list[str] = []
@@ -294,12 +338,13 @@ def ingest_summary_html(report: IngestReport, labels: Mapping[str, str]) -> str:
                             ("unchanged", report.unchanged, "muted"),
                             ("removed", report.removed, "muted")):
         if names:
-            items = "".join(f"<li>{esc(name)}</li>" for name in names)
+            items = "".join(f"<li>{content(name)}</li>" for name in names)
             title = esc(labels["with_count"].format(label=labels[key], n=len(names)))
             sections.append(f'<div class="aqa-report-{cls}"><strong>{title}</strong>'
                             f"<ul>{items}</ul></div>")
     if report.rejected:
-        items = "".join(f"<li><strong>{esc(r.name)}</strong>: {esc(_reason(r.name, r.reason))}</li>"
+        items = "".join(f"<li>{content(r.name, 'strong')}: "
+                        f"{esc(error_text(r.code, r.params, labels))}</li>"
                         for r in report.rejected)
         title = esc(labels["with_count"].format(label=labels["rejected"], n=len(report.rejected)))
         sections.append(f'<div class="aqa-report-warn"><strong>⚠ {title}</strong>'
@@ -343,18 +388,22 @@ def jobs_html(jobs: Iterable[IngestJob], labels: Mapping[str, str], limit: int =
     rows = []
     for job in shown:
         names = [f.name for f in job.files]
-        label = ", ".join(names[:2])
+        label = content(", ".join(names[:2]))
         if len(names) > 2:
-            label += " " + labels["job_more_files"].format(n=len(names) - 2)
-        detail = (job_progress_text(job, labels) if not job.finished
-                  else job.error or labels["job_articles"].format(done=job.articles_committed,
-                                                                  total=job.articles_total))
+            label += " " + esc(labels["job_more_files"].format(n=len(names) - 2))
+        if not job.finished:
+            detail = job_progress_text(job, labels)
+        elif job.error:
+            detail = error_text(job.error_code, job.error_params, labels)
+        else:
+            detail = labels["job_articles"].format(done=job.articles_committed,
+                                                   total=job.articles_total)
         if not job.finished and job.articles_total:
             detail += " · " + labels["job_articles"].format(done=job.articles_committed,
                                                            total=job.articles_total)
         rows.append(
             f'<li class="aqa-job aqa-job-{esc(job.state)}" data-job-id="{esc(job.id)}">'
-            f'<div><strong>{esc(labels["job_" + job.state])}</strong> {esc(label)}</div>'
+            f'<div><strong>{esc(labels["job_" + job.state])}</strong> {label}</div>'
             f'<progress max="1" value="{job.progress:.3f}"></progress>'
             f'<div class="aqa-job-detail">{esc(detail)}</div></li>')
     return (f'<h3 class="aqa-h3">{esc(labels["jobs_heading"])}</h3>'
