@@ -104,6 +104,7 @@ table.aqa-table .aqa-num { text-align: right; font-variant-numeric: tabular-nums
 .aqa-sr { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
   clip-path: inset(50%); white-space: nowrap; }
 .aqa-languages { font-size: 0.85rem; margin-top: 0.35rem; color: var(--body-text-color-subdued); }
+.aqa-languages a, .aqa-languages strong { padding: 0 !important; margin: 0 0.2rem !important; }
 .aqa-languages a { color: var(--color-accent); text-decoration: none; }
 .aqa-languages a:hover { text-decoration: underline; }
 .aqa-count { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem; }
