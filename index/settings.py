@@ -17,7 +17,7 @@ RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
 #: How summaries choose key sentences (qa.summarize): centrality, or the lead-sentences baseline.
 SUMMARY_METHODS = ("lexrank-position", "lexrank", "lead")
 #: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (the default: about
-#: 4x faster ingest at the same recall, docs/bench/embed-backends.json), or sentence-transformers
+#: 3x faster embedding at the same recall, docs/bench/embed-backends.json), or sentence-transformers
 #: on torch in fp32. The int8 file is built from the built-in model; any other model runs on torch.
 EMBED_BACKENDS = ("onnx-int8", "torch")
 
