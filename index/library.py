@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .embed import Embedder
-from .errors import ArticleQAError, IndexCorruptError, NotFoundError
+from .errors import ArticleQAError, IndexCorruptError, IndexMismatchError, NotFoundError
 from .ingest import (
     Rejected,
     SourceFile,
@@ -161,7 +161,18 @@ class Library:
                              lexical=LexicalIndex.build([]), split=self.settings.split_signature())
 
     def _load(self) -> IndexSnapshot:
-        snapshot = self._read()  # None only for a folder where nothing was ever committed
+        try:
+            snapshot = self._read()  # None only for a folder where nothing was ever committed
+        except IndexMismatchError:
+            if not (self.seed_builtin and self.embedder.fingerprint.differs_only_in_backend(
+                    self.store.live_model())):
+                raise
+            # The default index after an upgrade that changed the embedding backend: re-embed it
+            # from its own articles (every one kept) instead of refusing the chat page.
+            log.warning("re-embedding the default index with the %s backend (it was built with "
+                        "another); every article is kept", self.embedder.fingerprint.backend)
+            self.apply(rebuild=True)
+            return self._snapshot  # type: ignore[return-value]
         if snapshot is not None:
             self._heal_article_store(snapshot)
             return snapshot

