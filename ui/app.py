@@ -339,7 +339,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
             request: gr.Request = None) -> Iterator[tuple[Any, ...]]:  # type: ignore[assignment]
         question = (question or "").strip()
         if not question:
-            yield (gr.skip(),) * 7
+            yield (gr.skip(),) * 8
             return
         session = getattr(request, "session_hash", None)
         with conversations_lock:
@@ -347,7 +347,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         q_html = fmt.question_html(question)
         pending = ChatTurn(q_html, fmt.partial_html(""), None)
         yield (render([*turns, pending]), turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-               gr.skip())  # the box was emptied in the browser when the question was sent
+               gr.skip(), gr.skip())  # the box was emptied in the browser as the question left
         text = ""
         shown_at = time.perf_counter()
         passages: tuple[Mapping[str, Any], ...] = ()
@@ -357,7 +357,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                 if kind == "passages":
                     passages = tuple(event.get("passages") or ())  # type: ignore[arg-type]
                     yield (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-                           fmt.passages_html(passages, lab))  # type: ignore[arg-type]
+                           fmt.passages_html(passages, lab), gr.skip())  # type: ignore[arg-type]
                 elif kind == "delta":
                     text += str(event.get("text") or "")
                     now = time.perf_counter()
@@ -366,7 +366,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     shown_at = now
                     pending = ChatTurn(q_html, fmt.partial_html(text), None)
                     yield (render([*turns, pending]), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-                           gr.skip(), gr.skip())
+                           gr.skip(), gr.skip(), gr.skip())
                 elif kind == "final":
                     answer = fmt.answer_from_dict(event["answer"])  # type: ignore[arg-type]
                     turn = ChatTurn(q_html, fmt.answer_html(answer, lab), answer, passages)
@@ -375,17 +375,18 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
                     choices = fmt.citation_choices(answer, len(turns))
                     first = choices[0][1] if choices else None
                     # The question box was emptied when the question was sent; what was typed
-                    # since (the next question) is left alone.
+                    # since (the next question) is left alone. The browser keeps the turn with
+                    # the same update that shows it, so a reload at once still has it.
                     yield (render(turns), turns, gr.skip(), fmt.sources_html(answer, lab),
                            gr.update(choices=choices, value=first, visible=bool(choices)),
-                           article_view(answer, first), gr.skip())
+                           article_view(answer, first), gr.skip(), save(turns))
         except ArticleQAError as exc:
             error = (exc.code, dict(exc.params))
             turns = [*turns, ChatTurn(q_html, fmt.error_html(error, lab), None, error=error)]
             remember(request, turns)
             yield (render(turns), turns, gr.skip(), fmt.sources_html(None, lab),
                    gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
-                   fmt.passages_html([], lab))
+                   fmt.passages_html([], lab), save(turns))
 
     def last_answer(turns: list[ChatTurn]) -> Answer | None:
         return turns[-1].answer if turns else None
@@ -440,7 +441,7 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
         remember(request, [])
         return ([], [], "", fmt.sources_html(None, lab),
                 gr.update(choices=[], value=None, visible=False), fmt.article_placeholder(lab),
-                fmt.passages_html([], lab))
+                fmt.passages_html([], lab), [])
 
     def vote(turns: list[ChatTurn], data: gr.LikeData) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -583,21 +584,19 @@ def build_app(engine: ArticleQA, *, language: str = "zh-Hant",
 
         # ----- events -----
         chat_outputs = [chatbot, turns_state, question, sources, citation, article, passages]
-        keep = {"fn": save, "inputs": [turns_state], "outputs": [saved], "queue": False,
-                "show_progress": "hidden"}
-        # "multiple": a question sent while another is answered is queued, never dropped.
+        # Asking and clearing also write the conversation the browser keeps (`saved`).
+        asked_outputs = [*chat_outputs, saved]
         # "multiple": a question sent while another is answered is queued, never dropped. The
         # box is emptied in the browser as the question leaves (its value is already taken), so
         # whatever is typed next is never wiped by an answer arriving later.
         for send in (question.submit, ask_button.click):
-            send(ask, [question, turns_state], chat_outputs, show_progress="hidden",
-                 trigger_mode="multiple", js=SEND_JS).then(**keep)
+            send(ask, [question, turns_state], asked_outputs, show_progress="hidden",
+                 trigger_mode="multiple", js=SEND_JS)
         for button, text in zip(example_buttons, examples(lang), strict=True):
-            button.click(example_asker(text), [turns_state], chat_outputs, show_progress="hidden",
-                         trigger_mode="multiple").then(**keep)
-        clear_button.click(clear, None, chat_outputs, queue=False, show_progress="hidden") \
-            .then(**keep)
-        chatbot.clear(clear, None, chat_outputs, queue=False, show_progress="hidden").then(**keep)
+            button.click(example_asker(text), [turns_state], asked_outputs,
+                         show_progress="hidden", trigger_mode="multiple")
+        clear_button.click(clear, None, asked_outputs, queue=False, show_progress="hidden")
+        chatbot.clear(clear, None, asked_outputs, queue=False, show_progress="hidden")
         app.load(restore, [saved], chat_outputs, show_progress="hidden")
         citation.input(choose_citation, [citation, turns_state], article, show_progress="hidden")
         chatbot.like(vote, [turns_state], None, show_progress="hidden")
