@@ -50,9 +50,16 @@ QUERIES = [
 
 
 @pytest.fixture(scope="session")
-def torch_embedder(settings: Settings) -> Embedder:
-    """The fp32 sentence-transformers backend, for comparison."""
-    return Embedder(settings.with_(embed_backend="torch"))
+def torch_embedder(settings: Settings, embedder: Embedder) -> Embedder:
+    """The fp32 sentence-transformers backend (the default, which the shared fixtures use)."""
+    return embedder if settings.embed_backend == "torch" else Embedder(
+        settings.with_(embed_backend="torch"))
+
+
+@pytest.fixture(scope="session")
+def int8_embedder(settings: Settings) -> Embedder:
+    """The int8 ONNX Runtime backend."""
+    return Embedder(settings.with_(embed_backend="onnx-int8"))
 
 
 def test_default_backend_is_torch_and_int8_selectable(
