@@ -1,7 +1,7 @@
 """Run the int8 ONNX file of the e5 model (`index.onnx_build`) with ONNX Runtime on the CPU.
 
 The e5 folder's own tokenizer (`tokenizer.json`, the fast tokenizers library) turns prompt plus
-text into ids, truncated to the folder's 512 tokens and padded to the batch's longest; the graph
+text into ids, truncated to the folder's 512 tokens, one text per call (no padding); the graph
 does the mean pooling and L2 normalisation, so its output is the unit vector itself.
 """
 
@@ -43,18 +43,27 @@ class OnnxEncoder:
             raise ModelError(f"cannot load the int8 ONNX embedding model from {onnx_dir}: {exc}; "
                              f"delete {onnx_dir} so it is rebuilt, or choose `--embed-backend torch`"
                              ) from exc
-        pad_id = self.tokenizer.token_to_id("<pad>")
         self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)
-        self.tokenizer.enable_padding(pad_id=pad_id, pad_token="<pad>")
         self.dimension = int(self.session.get_outputs()[0].shape[-1] or 0) or self._probe_dimension()
 
     def _probe_dimension(self) -> int:
         return int(self.encode(["x"], "").shape[1])
 
     def encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        """Unit vectors (float32) for `prompt + text`, one row per text."""
-        encodings = self.tokenizer.encode_batch([prompt + text for text in texts])
-        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
-        (vectors,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Unit vectors (float32) for `prompt + text`, one row per text.
+
+        One text per call: the graph quantizes its activations with a scale taken over the whole
+        input tensor, so a text batched with others (or with padding) got a slightly different
+        vector (cosine 0.994) depending on its neighbours. Alone, a text's vector depends on the
+        text only, and is as fast: no padding to compute (measured on 2 cores: DRCD passages
+        18 texts/s alone vs 11 in batches of 32; sentences 97 vs 95)."""
+        rows = []
+        for text in texts:
+            encoding = self.tokenizer.encode(prompt + text)
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            mask = np.asarray([encoding.attention_mask], dtype=np.int64)
+            (vector,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+            rows.append(vector[0])
+        if not rows:
+            return np.zeros((0, getattr(self, "dimension", 0)), dtype=np.float32)
+        return np.ascontiguousarray(np.stack(rows), dtype=np.float32)
