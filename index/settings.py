@@ -69,6 +69,9 @@ class Settings:
     default_k: int = 5
     #: Retrieval: `dense`, `lexical`, `rrf` or `weighted` (see qa.fusion).
     retrieval_mode: str = "weighted"
+    #: How many best passages by dense inner product and how many by BM25 the store hands the
+    #: retriever, which scores their union exactly (a library no larger than this: every passage).
+    retrieval_candidates: int = 200
     #: Weighted fusion: how much max-normalized BM25 adds to the dense cosine.
     lexical_weight: float = 0.05
     #: Weight of the best sentence's cosine inside a passage, beside the passage's own cosine.
@@ -135,7 +138,7 @@ class Settings:
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid value."""
         positive = (
-            "rrf_k",
+            "rrf_k", "retrieval_candidates",
             "answer_passages", "reader_passages",
             "crosslingual_rerank_depth",
             "passage_chars", "min_passage_chars", "hnsw_threshold", "hnsw_m", "hnsw_ef_search",

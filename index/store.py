@@ -41,6 +41,7 @@ from .embed import ModelFingerprint
 from .errors import ArticleQAError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .lexical import LexicalIndex
 from .records import Article, BlockKind, Passage, Sentence
+from .search import LocalSearch, SearchIndex
 from .split import file_sha256
 
 log = logging.getLogger(__name__)
@@ -95,10 +96,17 @@ class IndexSnapshot:
     split: dict[str, int] = field(default_factory=dict)
     #: The commit that wrote it (IndexStore.write); 0 before it is written.
     seq: int = 0
+    #: Its search indexes when a store other than the local FAISS + bm25s one holds them.
+    search_backend: SearchIndex | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._passage_pos = {p.id: i for i, p in enumerate(self.passages)}
         self._sentence_pos = {sid: i for i, sid in enumerate(self.sentence_ids)}
+
+    @functools.cached_property
+    def search_index(self) -> SearchIndex:
+        """Candidate search over its passages (index.search), in whichever store holds it."""
+        return self.search_backend or LocalSearch(self.faiss_index, self.lexical)
 
     def sentence_row(self, article_id: str, index: int) -> int | None:
         """Row of a sentence's vector in `sentence_vectors` (None if it has none)."""

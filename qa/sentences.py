@@ -106,7 +106,7 @@ class SentenceRanker:
                     continue
                 seen.add(sid)
                 row = snapshot.sentence_row(article.id, index)
-                dense = float(scores.sentence[row]) if row is not None and len(scores.sentence) else 0.0
+                dense = scores.sentence(row)
                 coverage = weighted_coverage(weights, clause_context(article, index) + sentence.text)
                 score = dense + s.answer_coverage_weight * coverage - penalty
                 found.append(RankedSentence(article, sentence, hit.rank, dense, coverage, score))

@@ -104,7 +104,7 @@ class ArticleQA:
             raise NotFoundError(f"no article with id {unknown[0][:64]!r} in the index")
         if not snapshot.passages:
             return []
-        scores = self.retriever.score(query, snapshot=snapshot)
+        scores = self.retriever.score(query, snapshot=snapshot, article_ids=wanted or None)
         hits = self.retriever.rank(scores, k, snapshot, article_ids=wanted or None)
         return [(hit, [c.citation(i) for i, c in enumerate(
                     self.sentences.rank(query, [hit], scores, snapshot)[:sentences_per_hit],
