@@ -28,6 +28,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         changes["model"] = args.model
     if args.embed_backend:
         changes["embed_backend"] = args.embed_backend
+    if args.store:
+        changes["store"] = args.store
     return Settings(**changes)  # type: ignore[arg-type]
 
 
@@ -347,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "2.75x faster ingest, same DRCD recall) or torch (fp32); default: "
                              "$ARTICLEQA_EMBED_BACKEND or torch. An index remembers the "
                              "backend it was built with")
+    common.add_argument("--store", metavar="STORE",
+                        help="where the search indexes live: faiss (files in the index folder), "
+                             "milvus-lite (a Milvus Lite database in the index folder; one process "
+                             "at a time opens it) or a Milvus server URI such as "
+                             "milvus://host:19530 (credentials from $ARTICLEQA_MILVUS_TOKEN or "
+                             "$ARTICLEQA_MILVUS_USER / $ARTICLEQA_MILVUS_PASSWORD); default: "
+                             "$ARTICLEQA_STORE or faiss. The articles always stay in the index folder")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -87,7 +87,7 @@ class Library:
                  seed_builtin: bool | None = None, open_existing: bool = True) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
-        self.store = IndexStore(settings.resolved_index_dir)
+        self.store = IndexStore(settings.resolved_index_dir, settings.store, settings.hnsw_m)
         self._write_mutex = threading.Lock()
         #: The default index starts with the built-in corpus so the chat works with no set-up.
         self.seed_builtin = settings.index_dir is None if seed_builtin is None else seed_builtin
@@ -164,13 +164,15 @@ class Library:
         try:
             snapshot = self._read()  # None only for a folder where nothing was ever committed
         except IndexMismatchError:
-            if not (self.seed_builtin and self.embedder.fingerprint.differs_only_in_backend(
-                    self.store.live_model())):
+            other_backend = self.embedder.fingerprint.differs_only_in_backend(self.store.live_model())
+            if not (self.seed_builtin and (other_backend or self.store.live_store_differs())):
                 raise
-            # The default index after an upgrade that changed the embedding backend: re-embed it
-            # from its own articles (every one kept) instead of refusing the chat page.
-            log.warning("re-embedding the default index with the %s backend (it was built with "
-                        "another); every article is kept", self.embedder.fingerprint.backend)
+            # The default index after an upgrade that changed the embedding backend, or opened
+            # with another store: rebuild it from its own articles (every one kept, vectors reused
+            # where the backend is the same) instead of refusing the chat page.
+            log.warning("rebuilding the default index for the %s backend and the %s store (it was "
+                        "built for others); every article is kept",
+                        self.embedder.fingerprint.backend, self.settings.store)
             self.apply(rebuild=True)
             return self._snapshot  # type: ignore[return-value]
         if snapshot is not None:
@@ -181,6 +183,11 @@ class Library:
             self.add_files([builtin_source_file()])
             return self.snapshot
         return self._empty()
+
+    def close(self) -> None:
+        """Release the store's connection (see IndexStore.close); the library stays readable from
+        memory and reconnects when it next needs the store."""
+        self.store.close()
 
     def reload(self) -> IndexSnapshot:
         """Pick up a generation written by another process."""
@@ -424,11 +431,14 @@ class Library:
         report.embedded = embedded
         report.reused = len(keys) - embedded
         report.embedded_sentences = embedded_sentences
-        faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
-                                              self.settings.hnsw_m, self.settings.hnsw_ef_search)
+        faiss_index, lexical, kind = None, None, "milvus-hnsw"
+        if not self.store.uses_milvus:  # else the store builds its collections as it writes
+            faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
+                                                  self.settings.hnsw_m, self.settings.hnsw_ef_search)
+            lexical = LexicalIndex.build(tokens)
         return IndexSnapshot(articles=articles, passages=passages, embed_keys=keys,
                              vectors=vectors, fingerprint=self.embedder.fingerprint.as_dict(),
                              passage_tokens=tokens, sentence_ids=sentence_ids,
                              sentence_keys=sentence_keys, sentence_vectors=sentence_vectors,
                              index_type=kind, faiss_index=faiss_index,
-                             lexical=LexicalIndex.build(tokens), split=self.settings.split_signature())
+                             lexical=lexical, split=self.settings.split_signature())

@@ -9,6 +9,7 @@ never knows which one it talks to.
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 import faiss
@@ -21,6 +22,11 @@ from .lexical import LexicalIndex
 LOCAL_STORE = "faiss"
 MILVUS_LITE_STORE = "milvus-lite"
 MILVUS_URI_SCHEMES = ("milvus://", "http://", "https://")
+
+
+def redact_uri(uri: str) -> str:
+    """A store URI fit to print or record: any user:password@ part removed."""
+    return re.sub(r"(?<=://)[^/@]*@", "", uri)
 
 
 def _empty() -> tuple[np.ndarray, np.ndarray]:

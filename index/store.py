@@ -6,6 +6,8 @@ Layout of an index folder:
     .lock              held by the one writer at a time
     gen-<stamp>/       manifest.json, articles.jsonl, passages.jsonl (with tokens), vectors.npy,
                        faiss.index, sentences.jsonl, sentence_vectors.npy, bm25/
+                       (no faiss.index and bm25/ when the store is Milvus: index.milvus_search
+                       keeps each generation's search indexes in collections named after it)
 Everything in a generation but its articles is derived from them and can be rebuilt. Each commit
 gets the next sequence number; the article store and the generation's own copy of the articles
 both carry it with a checksum, so any one damaged or missing file leaves an intact copy of the
@@ -41,7 +43,7 @@ from .embed import ModelFingerprint
 from .errors import ArticleQAError, IndexBusyError, IndexCorruptError, IndexMismatchError
 from .lexical import LexicalIndex
 from .records import Article, BlockKind, Passage, Sentence
-from .search import LocalSearch, SearchIndex
+from .search import LOCAL_STORE, MILVUS_LITE_STORE, LocalSearch, SearchIndex, redact_uri
 from .split import file_sha256
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ REBUILD_HINT = "rebuild it from its articles with `articleqa ingest --rebuild` (
 REPAIR_HINT = ("run `articleqa doctor` to repair it from its intact copy of the articles "
                "(every article is kept)")
 ARTICLE_STORE = "articles.jsonl"
+#: The Milvus Lite database of an index folder whose store is `milvus-lite`.
+MILVUS_LITE_FILE = "milvus.db"
 _STORE_HEADER = "articleqa_article_store"
 
 
@@ -122,12 +126,16 @@ class IndexSnapshot:
         return self.passages[self._passage_pos[passage_id]]
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product search: (scores, passage positions), -1 where fewer than k exist."""
-        if self.faiss_index is None or not self.passages:
-            n = query_vectors.shape[0]
-            return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
+        """Dense top-k for each query row: (scores, passage positions), -1 where fewer than k exist."""
+        n = query_vectors.shape[0]
         k = min(k, len(self.passages))
-        return self.faiss_index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+        scores = np.zeros((n, k), dtype=np.float32)
+        positions = np.full((n, k), -1, dtype=np.int64)
+        for row, vector in enumerate(query_vectors):
+            found, found_scores = self.search_index.dense(vector, k)
+            positions[row, :len(found)] = found
+            scores[row, :len(found)] = found_scores
+        return scores, positions
 
 
 def build_faiss_index(vectors: np.ndarray, hnsw_threshold: int, hnsw_m: int,
@@ -200,11 +208,64 @@ def _fsync_dir(path: Path) -> None:
 
 
 class IndexStore:
-    """Reads and writes the generations of one index folder."""
+    """Reads and writes the generations of one index folder; their search indexes are files in
+    each generation (the `faiss` store) or collections in Milvus (`milvus-lite`, a URI)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, search_store: str = LOCAL_STORE, hnsw_m: int = 32) -> None:
         self.path = Path(path)
+        self.search_store = search_store
+        self.hnsw_m = hnsw_m
         configure_faiss()
+
+    @property
+    def uses_milvus(self) -> bool:
+        """Whether this folder's search indexes are kept in Milvus."""
+        return self.search_store != LOCAL_STORE
+
+    @property
+    def milvus_uri(self) -> str:
+        """Where the Milvus collections live: the Lite database in this folder, or the server."""
+        if self.search_store == MILVUS_LITE_STORE:
+            return str(self.path / MILVUS_LITE_FILE)
+        return self.search_store
+
+    def close(self) -> None:
+        """Let go of this process's connection to the Milvus store (a Lite database is then free
+        for another process to open); the next read or write reconnects."""
+        if self.uses_milvus:
+            from .milvus_search import close_client
+
+            close_client(self.milvus_uri)
+
+    def _store_record(self) -> dict[str, str]:
+        """What a manifest says of the store holding the generation's search indexes (a server's
+        URI without credentials: those come from the environment and are never written)."""
+        if not self.uses_milvus:
+            return {"kind": LOCAL_STORE}
+        return {"kind": "milvus", "where": self.search_store if self.search_store == MILVUS_LITE_STORE
+                else redact_uri(self.search_store)}
+
+    def live_store_differs(self) -> bool:
+        """Whether the live generation's search indexes are in another store than this one's."""
+        try:
+            generation = self.current_generation()
+            return bool(generation) and (self._manifest(generation).get("store")
+                                         or {"kind": LOCAL_STORE}) != self._store_record()
+        except ArticleQAError:
+            return False
+
+    def _check_store(self, manifest: dict[str, Any], generation: str) -> None:
+        """IndexMismatchError when the generation's search indexes are in another store than the
+        settings name."""
+        stored = manifest.get("store") or {"kind": LOCAL_STORE}
+        wanted = self._store_record()
+        if stored != wanted:
+            where = stored.get("where") or stored.get("kind")
+            raise IndexMismatchError(
+                f"index generation {generation} keeps its search indexes in {where!r} but the "
+                f"settings name {wanted.get('where') or wanted.get('kind')!r}; {REBUILD_HINT} (its "
+                f"vectors are reused, nothing is embedded again), or choose `--store {where}` again"
+            )
 
     @property
     def current_file(self) -> Path:
@@ -364,27 +425,39 @@ class IndexStore:
                 f"{stored_split or 'settings older versions did not record'}, but the settings ask "
                 f"for {split}; {REBUILD_HINT}, or set the passage settings back"
             )
+        self._check_store(manifest, generation)
         damaged = _size_problems(folder, manifest.get("files") or {})
         if damaged:
             raise IndexCorruptError(f"index generation {generation} is damaged ({damaged[0]}); {REPAIR_HINT}")
+        faiss_index: faiss.Index | None = None
+        lexical: LexicalIndex | None = None
         try:
             articles = [_article_from_row(r) for r in _read_jsonl(folder / "articles.jsonl")]
             rows = _read_jsonl(folder / "passages.jsonl")
             vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-            faiss_index = faiss.read_index(str(folder / "faiss.index"))
             sentence_rows = _read_jsonl(folder / "sentences.jsonl")
             sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
-            lexical = LexicalIndex.load(folder / "bm25", len(rows))
+            if not self.uses_milvus:
+                faiss_index = faiss.read_index(str(folder / "faiss.index"))
+                lexical = LexicalIndex.load(folder / "bm25", len(rows))
         except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
             raise IndexCorruptError(f"cannot read index generation {generation} "
                                     f"({_describe(exc, folder)}); {REPAIR_HINT}") from exc
-        problems = _agreement_problems(manifest, articles, rows, vectors, faiss_index.ntotal,
+        searchable = faiss_index.ntotal if faiss_index is not None else len(rows)
+        problems = _agreement_problems(manifest, articles, rows, vectors, searchable,
                                        sentence_rows, sentence_vectors)
         if problems:
             raise IndexCorruptError(f"index generation {generation} is inconsistent ({problems[0]}); "
                                     f"{REPAIR_HINT}")
-        if manifest.get("index_type") == "hnsw":
-            faiss.downcast_index(faiss_index).hnsw.efSearch = int(manifest.get("ef_search", 128))
+        ef_search = int(manifest.get("ef_search", 128))
+        if faiss_index is not None and manifest.get("index_type") == "hnsw":
+            faiss.downcast_index(faiss_index).hnsw.efSearch = ef_search
+        backend = None
+        if self.uses_milvus:
+            from .milvus_search import MilvusSearch  # pymilvus only when a Milvus store is used
+
+            backend = MilvusSearch.open(self.milvus_uri, generation, len(rows), len(sentence_rows),
+                                        ef_search=ef_search)
         embed_keys = [row.pop("embed_key") for row in rows]
         tokens = [row.pop("tokens") for row in rows]
         passages = [Passage(**row) for row in rows]
@@ -405,6 +478,7 @@ class IndexStore:
             faiss_index=faiss_index,
             split=stored_split,
             seq=int(manifest.get("seq", 0)),
+            search_backend=backend,
         )
 
     # ----- the article store and its copies -----
@@ -575,8 +649,13 @@ class IndexStore:
         generation's name. Hold the lock."""
         self.path.mkdir(parents=True, exist_ok=True)
         seq = self.next_seq()
+        name = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=self.path))
         article_rows = [_article_row(a) for a in snapshot.articles.values()]
+        sentence_vectors = snapshot.sentence_vectors
+        if sentence_vectors is None:
+            sentence_vectors = np.zeros((0, snapshot.vectors.shape[1]), dtype=np.float32)
+        backend = None
         try:
             _write_jsonl(tmp / "articles.jsonl", article_rows)
             _write_jsonl(tmp / "passages.jsonl",
@@ -588,24 +667,31 @@ class IndexStore:
                           for sid, key in zip(snapshot.sentence_ids, snapshot.sentence_keys,
                                               strict=True)])
             _save_npy(tmp / "vectors.npy", snapshot.vectors)
-            sentence_vectors = snapshot.sentence_vectors
-            if sentence_vectors is None:
-                sentence_vectors = np.zeros((0, snapshot.vectors.shape[1]), dtype=np.float32)
             _save_npy(tmp / "sentence_vectors.npy", sentence_vectors)
-            assert snapshot.faiss_index is not None and snapshot.lexical is not None
-            faiss.write_index(snapshot.faiss_index, str(tmp / "faiss.index"))
-            snapshot.lexical.save(tmp / "bm25")
-            for path in (tmp / "bm25").rglob("*"):
-                if path.is_file():
-                    _fsync_file(path)
-            _fsync_file(tmp / "faiss.index")
+            if self.uses_milvus:
+                from .milvus_search import MilvusSearch
+
+                # Built and flushed under the generation's name before the generation exists: a
+                # kill before CURRENT names it leaves only collections the next commit drops.
+                backend = MilvusSearch.build(self.milvus_uri, name, snapshot.vectors,
+                                             snapshot.passage_tokens, sentence_vectors,
+                                             hnsw_m=self.hnsw_m, ef_search=ef_search)
+            else:
+                assert snapshot.faiss_index is not None and snapshot.lexical is not None
+                faiss.write_index(snapshot.faiss_index, str(tmp / "faiss.index"))
+                snapshot.lexical.save(tmp / "bm25")
+                for path in (tmp / "bm25").rglob("*"):
+                    if path.is_file():
+                        _fsync_file(path)
+                _fsync_file(tmp / "faiss.index")
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "app_version": app_version(),
                 "seq": seq,
                 "model": snapshot.fingerprint,
                 "split": snapshot.split,
-                "index_type": snapshot.index_type,
+                "store": self._store_record(),
+                "index_type": "milvus-hnsw" if self.uses_milvus else snapshot.index_type,
                 "ef_search": ef_search,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "counts": {
@@ -621,11 +707,13 @@ class IndexStore:
             for folder in (tmp / "bm25", tmp):
                 if folder.is_dir():
                     _fsync_dir(folder)
-            name = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
             os.rename(tmp, self.path / name)
             _fsync_dir(self.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if backend is not None:
+                with contextlib.suppress(Exception):
+                    backend.drop()
             raise
         self._write_article_store(article_rows, seq, name)
         _write_text(self.path / ".CURRENT.tmp", name + "\n")
@@ -635,6 +723,10 @@ class IndexStore:
         log.info("wrote index generation %s (%d articles, %d passages)", name,
                  len(snapshot.articles), len(snapshot.passages))
         snapshot.seq = seq
+        snapshot.search_backend = backend
+        if backend is not None:
+            snapshot.index_type = "milvus-hnsw"
+        snapshot.__dict__.pop("search_index", None)  # the cached view of the store, if any
         return name
 
     def _write_article_store(self, rows: list[dict], seq: int, generation: str) -> None:
@@ -662,6 +754,13 @@ class IndexStore:
         for old in self.generations()[KEEP_GENERATIONS:]:
             if old != keep:
                 shutil.rmtree(self.path / old, ignore_errors=True)
+        if self.uses_milvus:
+            from .milvus_search import MilvusSearch
+
+            try:  # collections of dropped generations, and of builds a kill interrupted
+                MilvusSearch.drop_others(self.milvus_uri, keep={keep, *self.generations()})
+            except ArticleQAError as exc:
+                log.warning("could not drop old search collections: %s", exc)
 
 
 @dataclass

@@ -61,10 +61,22 @@ def builtin_library(settings, embedder):
     return Library(settings, embedder=embedder)
 
 
+#: The stores every retrieval, ingest and API test runs against (index.search).
+STORES = ("faiss", "milvus-lite")
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    """Each store in turn: the local FAISS + bm25s files, and a Milvus Lite database."""
+    return request.param
+
+
 @pytest.fixture
-def fresh_library(settings, embedder, tmp_path: Path):
-    """An empty index of its own for a test that writes."""
+def fresh_library(settings, embedder, tmp_path: Path, store: str):
+    """An empty index of its own for a test that writes, in each store."""
     from index import Library
 
-    return Library(settings.with_(index_dir=tmp_path / "index"), embedder=embedder,
-                   seed_builtin=False)
+    library = Library(settings.with_(index_dir=tmp_path / "index", store=store), embedder=embedder,
+                      seed_builtin=False)
+    yield library
+    library.close()
