@@ -15,6 +15,7 @@ commit drops (`drop_others`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
@@ -112,6 +113,7 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
         kwargs: dict[str, str] = {}
         if _is_lite(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            _check_lite_unlocked(uri)
             address = uri
         else:
             address = "http://" + uri[len("milvus://"):] if uri.startswith("milvus://") else uri
@@ -123,12 +125,8 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
         try:
             client = MilvusClient(uri=address, **kwargs)
         except Exception as exc:  # pymilvus and milvus-lite raise many types
-            text = f"{type(exc).__name__}: {exc}"
-            if "lock" in text.lower():
-                raise IndexBusyError(
-                    f"the Milvus Lite database {uri} is open in another articleqa process (usually "
-                    "the server); add articles through that server (POST /v1/articles or the chat "
-                    "page), or stop it first") from None
+            if _is_lite(uri):
+                _check_lite_unlocked(uri)  # lost a race with another process
             raise ConfigError(f"cannot connect to the Milvus store at {redact_uri(address)} "
                               f"({type(exc).__name__}); check that it runs and the credentials "
                               "in $ARTICLEQA_MILVUS_TOKEN / $ARTICLEQA_MILVUS_USER") from None
@@ -136,13 +134,36 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
         return client
 
 
+def _check_lite_unlocked(uri: str) -> None:
+    """IndexBusyError when another process has the Lite database open (it holds `<db>/LOCK`)."""
+    lock = Path(uri) / "LOCK"
+    if not lock.is_file():
+        return
+    with lock.open("rb") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"the Milvus Lite database {uri} is open in another articleqa process (usually the "
+                "server); add articles through that server (POST /v1/articles or the chat page), "
+                "or stop it first") from None
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def close_client(uri: str) -> None:
-    """Close this process's client of `uri` (a Lite database is then free for another process)."""
+    """Close this process's client of `uri`; for a Lite database also stop its in-process server,
+    which frees the database for another process."""
     with _clients_lock:
         client = _clients.pop(uri, None)
-    if client is not None:
+    if client is None:
+        return
+    with contextlib.suppress(Exception):
+        client.close()  # type: ignore[attr-defined]
+    if _is_lite(uri):
         with contextlib.suppress(Exception):
-            client.close()  # type: ignore[attr-defined]
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(uri)
 
 
 class MilvusSearch:
@@ -189,7 +210,7 @@ class MilvusSearch:
                                 metric_type="IP")
             else:  # fetched by row only; Milvus wants an index on every vector field
                 index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-            client.create_collection(base + suffix, schema=schema, index_params=index)
+            client.create_collection(base + suffix, schema=schema)
             with tqdm(total=len(vectors), desc=f"milvus {suffix[1:]}", unit="row",
                       disable=not progress) as bar:
                 for start in range(0, len(vectors), _INSERT_ROWS):
@@ -201,6 +222,9 @@ class MilvusSearch:
                     client.insert(base + suffix, rows)
                     bar.update(stop - start)
             client.flush(base + suffix)
+            # Indexed after the rows are in (one build, not one per segment); loading waits for
+            # the build. sync=False: the synchronous wait polls every 0.5 s with a call Lite lacks.
+            client.create_index(base + suffix, index, sync=False)
             client.load_collection(base + suffix)
         return cls(uri, base, len(passage_vectors), len(sentence_vectors), ef_search)
 

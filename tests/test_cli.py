@@ -93,20 +93,21 @@ def _write_articles(folder: Path, count: int) -> None:
 
 
 def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: Path,
-                                                     embedder) -> None:
+                                                     embedder, store: str) -> None:
     index_dir = tmp_path / "idx"
     first = tmp_path / "first.txt"
     first.write_text("第一篇\n\n這是索引裡原有的文章，內容不應在中斷後改變。\n", encoding="utf-8")
-    settings = Settings(home=aqa_home, index_dir=index_dir)
+    settings = Settings(home=aqa_home, index_dir=index_dir, store=store)
     before = Library(settings, embedder=embedder)
     before.ingest_paths([first])
     generation = before.store.current_generation()
+    before.close()  # a Milvus Lite database admits one process at a time
     batch = tmp_path / "batch"
     _write_articles(batch, 30)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "articleqa", "ingest", str(batch), "-v", "--home", str(aqa_home),
-         "--index", str(index_dir)],
+         "--index", str(index_dir), "--store", store],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert proc.stderr is not None
     deadline = time.monotonic() + 120
@@ -123,6 +124,7 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
     # and the next ingest works normally over the leftovers
     report = after.ingest_paths([batch])
     assert len(report.added) == 30
+    after.close()
 
 
 def test_ask_json_has_the_documented_fields(capsys, aqa_home: Path) -> None:

@@ -4,6 +4,7 @@ one, a large one commits batch by batch with progress, and a cancelled one keeps
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,12 @@ def _article_file(i: int, sentences: int = 8) -> SourceFile:
 
 
 @pytest.fixture
-def jobs(settings, embedder, tmp_path: Path) -> IngestJobs:
-    library = Library(settings.with_(index_dir=tmp_path / "idx", ingest_commit_texts=40), embedder=embedder)
-    return IngestJobs(library)
+def jobs(settings, embedder, tmp_path: Path, store: str) -> Iterator[IngestJobs]:
+    """Ingest jobs over a fresh index (not seeded) in each store."""
+    library = Library(settings.with_(index_dir=tmp_path / "idx", ingest_commit_texts=40, store=store),
+                      embedder=embedder, seed_builtin=False)
+    yield IngestJobs(library)
+    library.close()
 
 
 def _watch(job: IngestJob, timeout: float = 300) -> list[tuple[float, int]]:
