@@ -26,6 +26,7 @@ from starlette.responses import PlainTextResponse
 from api import create_app
 from api.app import safe_file_name
 from index.ingest import MAX_FILE_BYTES
+from tests.conftest import STORES
 
 KEY = "test-key-7f3a9c"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -173,9 +174,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(aqa_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`articleqa serve` on a free loopback port over a fresh index, stopped at the end."""
+@pytest.fixture(scope="module", params=STORES)
+def server(request: pytest.FixtureRequest, aqa_home: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`articleqa serve` on a free loopback port over a fresh index in each store, stopped at
+    the end."""
     root = tmp_path_factory.mktemp("api")
     index_dir = root / "deep" / "er" / "index"
     log_path = root / "server.log"
@@ -185,7 +188,7 @@ def server(aqa_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "articleqa", "serve", "--port", str(port), "--home", str(aqa_home),
-             "--index", str(index_dir), "--no-ui"],
+             "--index", str(index_dir), "--no-ui", "--store", request.param],
             stdout=log_file, stderr=subprocess.STDOUT, env=env)
     saw_not_ready = False
     try:
