@@ -172,7 +172,7 @@ class Library:
             # where the backend is the same) instead of refusing the chat page.
             log.warning("rebuilding the default index for the %s backend and the %s store (it was "
                         "built for others); every article is kept",
-                        self.embedder.fingerprint.backend, self.settings.store)
+                        self.embedder.fingerprint.backend, self.store.search_store)
             self.apply(rebuild=True)
             return self._snapshot  # type: ignore[return-value]
         if snapshot is not None:

@@ -196,6 +196,8 @@ class MilvusSearch:
         for suffix in (_PASSAGES, _SENTENCES):
             if client.has_collection(base + suffix):
                 client.drop_collection(base + suffix)
+        log.info("building Milvus collections %s* (%d passages, %d sentences)", base,
+                 len(passage_vectors), len(sentence_vectors))
         sparse = bm25_sparse(passage_tokens, k1, b)
         for suffix, vectors in ((_PASSAGES, passage_vectors), (_SENTENCES, sentence_vectors)):
             schema = client.create_schema(auto_id=False, enable_dynamic_field=False)

@@ -26,9 +26,10 @@ EMBED_BACKENDS = ("onnx-int8", "torch")
 DEFAULT_EMBED_BACKEND = "torch"
 
 
-def default_store() -> str:
-    """$ARTICLEQA_STORE, else the local FAISS + bm25s store (see index.search)."""
-    return os.environ.get("ARTICLEQA_STORE", "").strip() or LOCAL_STORE
+def default_store() -> str | None:
+    """$ARTICLEQA_STORE, else None: the store the index folder already uses (FAISS + bm25s for a
+    new one; see index.search)."""
+    return os.environ.get("ARTICLEQA_STORE", "").strip() or None
 
 
 def default_home() -> Path:
@@ -58,8 +59,9 @@ class Settings:
     #: Where the search indexes live (index.search): `faiss` (FAISS + bm25s files in the index
     #: folder), `milvus-lite` (a Milvus Lite database in the index folder, owned by one process),
     #: or a Milvus server's URI (`milvus://host:19530`; credentials from $ARTICLEQA_MILVUS_TOKEN or
-    #: $ARTICLEQA_MILVUS_USER / $ARTICLEQA_MILVUS_PASSWORD). The articles stay in the index folder.
-    store: str = field(default_factory=default_store)
+    #: $ARTICLEQA_MILVUS_USER / $ARTICLEQA_MILVUS_PASSWORD). None: the one the index folder
+    #: already uses (`faiss` for a new folder). The articles always stay in the index folder.
+    store: str | None = field(default_factory=default_store)
     #: Passage windows: target size in characters, and how many sentences neighbouring windows share.
     passage_chars: int = 150
     passage_overlap_sentences: int = 1
@@ -175,8 +177,8 @@ class Settings:
         if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(f"invalid embed_backend {self.embed_backend!r}; valid backends are: "
                               f"{', '.join(EMBED_BACKENDS)}")
-        if self.store not in (LOCAL_STORE, MILVUS_LITE_STORE) and not self.store.startswith(
-                MILVUS_URI_SCHEMES):
+        if self.store is not None and self.store not in (LOCAL_STORE, MILVUS_LITE_STORE) and not (
+                isinstance(self.store, str) and self.store.startswith(MILVUS_URI_SCHEMES)):
             raise ConfigError(f"invalid store {self.store!r}; use {LOCAL_STORE}, {MILVUS_LITE_STORE} "
                               "or a Milvus URI such as milvus://host:19530")
         if self.retrieval_mode not in RETRIEVAL_MODES:

@@ -211,11 +211,24 @@ class IndexStore:
     """Reads and writes the generations of one index folder; their search indexes are files in
     each generation (the `faiss` store) or collections in Milvus (`milvus-lite`, a URI)."""
 
-    def __init__(self, path: Path, search_store: str = LOCAL_STORE, hnsw_m: int = 32) -> None:
+    def __init__(self, path: Path, search_store: str | None = None, hnsw_m: int = 32) -> None:
         self.path = Path(path)
-        self.search_store = search_store
+        #: None: the store the live generation records (so `--store` is given once, when an index
+        #: is made or moved), else the local one.
+        self.search_store = search_store or self._recorded_store() or LOCAL_STORE
         self.hnsw_m = hnsw_m
         configure_faiss()
+
+    def _recorded_store(self) -> str | None:
+        """The store the live generation's manifest names, as a `Settings.store` value."""
+        try:
+            generation = self.current_generation()
+            record = self._manifest(generation).get("store") if generation else None
+        except ArticleQAError:
+            return None
+        if not record or record.get("kind") != "milvus":
+            return LOCAL_STORE if record else None
+        return str(record.get("where") or "") or None
 
     @property
     def uses_milvus(self) -> bool:

@@ -231,3 +231,58 @@ def test_kill_during_ingest_loses_no_committed_article(pristine, settings: Setti
         assert len(articles) in (N_ARTICLES, N_ARTICLES + len(extra))
         outcomes.append(len(articles) - N_ARTICLES)
     print(f"kill -9 outcomes (articles added when killed): {outcomes}")
+
+
+@pytest.fixture(scope="module")
+def pristine_milvus(settings: Settings, embedder, article_files: list[Path],
+                    tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The pristine index of 32 articles in two commits, with its search indexes in Milvus Lite."""
+    folder = tmp_path_factory.mktemp("pristine-milvus") / "index"
+    library = Library(settings.with_(index_dir=folder, store="milvus-lite"), embedder=embedder,
+                      seed_builtin=False)
+    library.ingest_paths(article_files[:20])
+    library.ingest_paths(article_files[20:N_ARTICLES])
+    articles = library.snapshot.articles
+    assert len(articles) == N_ARTICLES
+    library.close()  # copied while closed, and opened by other processes
+    return folder, {a.id: a.sentences[0].text for a in articles.values()}
+
+
+def test_kill_during_a_milvus_store_ingest_loses_no_committed_article(
+        pristine_milvus, settings: Settings, embedder, article_files: list[Path], tmp_path: Path,
+        capsys, use_session_embedder) -> None:
+    """`kill -9` an ingest into a Milvus Lite store 4 times while (or just after) it builds the
+    new generation's collections: the committed articles are all there and searchable, and the
+    store, named once when the index was made, is the one the folder goes on using. (The kill at
+    random moments of the FAISS store's test covers model loading and embedding.)"""
+    pristine_dir, expected = pristine_milvus
+    rng = random.Random(11)
+    extra = article_files[N_ARTICLES:]
+    env = {**os.environ, "ARTICLEQA_HOME": str(settings.home), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "articleqa", "ingest", *map(str, extra), "-v", "--index"]
+    outcomes = []
+    for attempt in range(4):
+        folder = _copy(pristine_dir, tmp_path / f"kill-{attempt}")
+        process = subprocess.Popen([*command, str(folder)], env=env, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "building Milvus collections" in line:
+                break
+        time.sleep(rng.uniform(0.0, 0.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
+        library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
+        assert library.store.search_store == "milvus-lite"
+        articles = set(library.snapshot.articles)
+        assert set(expected) <= articles, f"attempt {attempt}: lost {set(expected) - articles}"
+        assert len(articles) in (N_ARTICLES, N_ARTICLES + len(extra))
+        outcomes.append(len(articles) - N_ARTICLES)
+        if attempt == 0:
+            _assert_all_present_and_searchable(
+                library, {k: v for k, v in expected.items()} if len(articles) == N_ARTICLES
+                else {**expected, **{a: library.snapshot.articles[a].sentences[0].text
+                                     for a in articles - set(expected)}})
+        library.close()
+    print(f"kill -9 outcomes in the Milvus store (articles added when killed): {outcomes}")

@@ -23,7 +23,7 @@ def questions() -> list[str]:
 @pytest.fixture(scope="module", params=STORES)
 def library(request: pytest.FixtureRequest, builtin_library, tmp_path_factory):
     """The built-in corpus in each store (its vectors reused from the session's default index)."""
-    if request.param == builtin_library.settings.store:
+    if request.param == builtin_library.store.search_store:
         yield builtin_library
         return
     snapshot = builtin_library.snapshot
