@@ -447,9 +447,11 @@ class IndexStore:
         try:
             articles = [_article_from_row(r) for r in _read_jsonl(folder / "articles.jsonl")]
             rows = _read_jsonl(folder / "passages.jsonl")
-            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+            # Memory-mapped: the OS pages in the rows a search touches (generations never change).
+            vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r")
             sentence_rows = _read_jsonl(folder / "sentences.jsonl")
-            sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False,
+                                       mmap_mode="r")
             if not self.uses_milvus:
                 faiss_index = faiss.read_index(str(folder / "faiss.index"))
                 lexical = LexicalIndex.load(folder / "bm25", len(rows))

@@ -161,3 +161,25 @@ def test_ask_conversation_in_the_terminal_keeps_history(aqa_home: Path) -> None:
         timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.returncode == 0, proc.stderr
     assert "26億元" in proc.stdout and "3.5億元" in proc.stdout
+
+
+def test_an_index_moves_to_another_store_without_embedding_again(capsys, aqa_home: Path,
+                                                                  tmp_path: Path, embedder) -> None:
+    """`--store` is named once; `ingest --rebuild --store X` moves the search indexes to X from
+    the vectors the folder holds; naming the old store afterwards is refused with the fix."""
+    story = tmp_path / "story.txt"
+    story.write_text("潮汐新聞\n\n週六早上6點40分是高潮。下午1點05分是低潮。\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    common = ["--home", str(aqa_home), "--index", str(index)]
+    assert main(["ingest", str(story), *common]) == 0
+    capsys.readouterr()
+    assert main(["ingest", "--rebuild", "--store", "milvus-lite", *common]) == 0
+    out = capsys.readouterr().out
+    assert "nothing embedded" in out or ("passages: 0 embedded" in out and "sentences: 0 embedded" in out)
+    assert (index / "milvus.db").is_dir()
+    assert main(["search", "高潮是幾點？", "-k", "1", *common]) == 0  # the folder's own store
+    assert "6點40分" in capsys.readouterr().out
+    assert main(["search", "高潮是幾點？", *common, "--store", "faiss"]) == 1
+    err = capsys.readouterr().err
+    assert "milvus-lite" in err and "articleqa ingest --rebuild" in err and "Traceback" not in err
+    Library(Settings(home=aqa_home, index_dir=index), embedder=embedder).close()

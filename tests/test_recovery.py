@@ -286,3 +286,22 @@ def test_kill_during_a_milvus_store_ingest_loses_no_committed_article(
                                      for a in articles - set(expected)}})
         library.close()
     print(f"kill -9 outcomes in the Milvus store (articles added when killed): {outcomes}")
+
+
+def test_lost_milvus_collections_are_rebuilt_by_doctor_from_the_articles(
+        pristine_milvus, settings: Settings, embedder, tmp_path: Path, capsys) -> None:
+    """The Milvus side is derived state: when the live generation's collections are gone (a
+    wiped server, a deleted database), the index says so and `articleqa doctor` rebuilds them
+    from the articles, embedding nothing."""
+    from index.milvus_search import MilvusSearch, close_client
+
+    pristine_dir, expected = pristine_milvus
+    folder = _copy(pristine_dir, tmp_path / "lost")
+    uri = str(folder / "milvus.db")
+    MilvusSearch.drop_others(uri, keep=())
+    close_client(uri)
+    with pytest.raises(ArticleQAError, match="articleqa doctor"):
+        Library(settings.with_(index_dir=folder), embedder=embedder, seed_builtin=False)
+    library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
+    _assert_all_present_and_searchable(library, expected)
+    library.close()
