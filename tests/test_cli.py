@@ -103,7 +103,7 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
     generation = before.store.current_generation()
     before.close()  # a Milvus Lite database admits one process at a time
     batch = tmp_path / "batch"
-    _write_articles(batch, 30)
+    _write_articles(batch, 12)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "articleqa", "ingest", str(batch), "-v", "--home", str(aqa_home),
@@ -123,7 +123,7 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
     assert [a.title for a in after.snapshot.articles.values()] == ["第一篇"]
     # and the next ingest works normally over the leftovers
     report = after.ingest_paths([batch])
-    assert len(report.added) == 30
+    assert len(report.added) == 12
     after.close()
 
 
