@@ -521,11 +521,11 @@ def test_fuzz_never_5xx(server: Server, client: httpx.Client) -> None:
               "--request-timeout", "30", "--no-shrink", "--max-examples", "60"]
     # The schema is the same over every store: the first store gets the full time, the others half
     # (enough to reach every endpoint that reads or writes the store).
-    seconds = 1.0 if server.store == STORES[0] else 0.5
+    share = 1.0 if server.store == STORES[0] else 0.5
     runs = [  # boundary values of an article's text would mean 20 MB ingests: fuzz it, no coverage
-        ["--phases", "coverage,fuzzing", "--max-time", f"{20 * seconds:g}", "--exclude-name",
+        ["--phases", "coverage,fuzzing", "--max-time", f"{20 * share:g}", "--exclude-name",
          "POST /v1/articles"],
-        ["--phases", "fuzzing", "--max-time", f"{8 * seconds:g}", "--include-name", "POST /v1/articles"],
+        ["--phases", "fuzzing", "--max-time", f"{8 * share:g}", "--include-name", "POST /v1/articles"],
     ]
     for extra in runs:
         done = subprocess.run([*common, *extra], capture_output=True, text=True, timeout=120,
