@@ -104,6 +104,18 @@ def test_int8_vectors_close_to_torch(int8_embedder: Embedder, torch_embedder: Em
     assert top_int8.tolist() == top_fp32.tolist() == list(range(len(QUERIES)))
 
 
+def test_int8_vector_depends_on_the_text_alone(int8_embedder: Embedder) -> None:
+    """Texts embedded side by side (one per core) come back in order, each the vector it has
+    when embedded alone: neither its neighbours nor their order move it."""
+    texts = PASSAGES + QUERIES
+    together = int8_embedder.embed_passages(texts)
+    reversed_ = int8_embedder.embed_passages(texts[::-1])[::-1]
+    alone = np.stack([int8_embedder.embed_passages([text])[0] for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    np.testing.assert_allclose(reversed_, alone, atol=1e-6)
+    assert len({tuple(np.round(row, 4)) for row in together}) == len(texts)
+
+
 def test_fingerprints_differ_between_backends(int8_embedder: Embedder, torch_embedder: Embedder) -> None:
     """The torch fingerprint is the one indexes recorded before backends existed (no backend key),
     so their indexes stay readable with `--embed-backend torch`; int8 vectors get their own key."""
