@@ -34,7 +34,7 @@ class ModelFingerprint:
     query_prompt: str
     passage_prompt: str
     #: How the vectors were computed: `torch` (sentence-transformers, fp32) or the int8 ONNX
-    #: recipe (`onnx-int8/v1`). Their vectors differ slightly (cosine ~0.997), so an index
+    #: recipe (`onnx-int8/v2`). Their vectors differ slightly (cosine ~0.997), so an index
     #: never mixes them.
     backend: str = TORCH_BACKEND
 
