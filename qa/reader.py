@@ -199,6 +199,18 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray,
     return Span(context_index, first, last, score, null)
 
 
+def bf16_supported() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 / AMX). Elsewhere torch emulates it,
+    and bf16 autocast runs several times slower than fp32 (seen on an AVX2-only EPYC: 4 training
+    steps took about 100 s), so reading and training fall back to fp32 there."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def read_spans(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
                bf16: bool, batch_size: int = 16) -> list[Span]:
     """The best span of every window of every context (unordered): the one way training-time

@@ -22,7 +22,7 @@ from index.compute import compute_turn
 from index.errors import ModelError
 from index.split import file_sha256
 
-from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, read_spans
+from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, bf16_supported, read_spans
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +70,6 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _bf16_supported() -> bool:
-    import torch
-
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 class Reader:
     """The trained span reader, ready to read (question, contexts) pairs."""
 
@@ -115,7 +106,7 @@ class Reader:
             raise ModelError(f"the reader weights do not fit the base model ({len(missing)} missing, "
                              f"{len(unexpected)} unexpected tensors); reinstall articleqa")
         self.model = model.eval()
-        self.bf16 = _bf16_supported()
+        self.bf16 = bf16_supported()
         log.info("loaded the reader (%s) in %.1fs", "bf16" if self.bf16 else "fp32",
                  time.perf_counter() - started)
 

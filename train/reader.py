@@ -30,6 +30,7 @@ from qa.reader import (
     FROZEN_PARAMETERS,
     READER_FORMAT,
     ReaderConfig,
+    bf16_supported,
     build_span_reader,
     encode,
     pad_batch,
@@ -240,6 +241,7 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     config = config or ReaderConfig()
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(recipe.seed)
+    bf16 = recipe.bf16 and bf16_supported()  # the recipe's wish; fp32 where bf16 is emulated
     train_examples = read_examples(Path(data_dir) / "train.jsonl")[:limit]
     dev_examples = read_examples(Path(data_dir) / "dev.jsonl")[:limit]
     model, tokenizer = load_base(base_dir, recipe.attention_dropout)
@@ -309,7 +311,7 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
             model.train()
             ids, mask = pad_batch(batch.ids, tokenizer.pad_token_id)
             ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 start, end = model(ids_t, mask_t)
             start = start.float().masked_fill(mask_t == 0, -1e4)
             end = end.float().masked_fill(mask_t == 0, -1e4)
@@ -331,18 +333,18 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
                         "elapsed_s": round(time.time() - started, 1)})
             if step % recipe.eval_every == 0 and step < total:
                 figures = evaluate(model, tokenizer, dev_examples[: recipe.eval_questions], config,
-                                   recipe.bf16)
+                                   bf16)
                 record({"step": step, "dev_sample": figures})
                 bar.write(f"step {step}: reader-dev sample {figures}")
         epoch, epoch_start = epoch + 1, epoch_start + len(batches)
     bar.close()
-    figures = evaluate(model, tokenizer, dev_examples, config, recipe.bf16)
+    figures = evaluate(model, tokenizer, dev_examples, config, bf16)
     record({"step": step, "dev": figures})
     meta = {"recipe": asdict(recipe), "config": config.as_dict(), "steps": step, "rescheduled": rescheduled,
             "train_questions": len(train_examples), "dev_questions": len(dev_examples),
-            "reader_dev": figures}
+            "reader_dev": figures, "bf16_used": bf16}
     if recipe.glossed_share > 0:
-        meta["reader_dev_glossed"] = evaluate(model, tokenizer, dev_examples, config, recipe.bf16,
+        meta["reader_dev_glossed"] = evaluate(model, tokenizer, dev_examples, config, bf16,
                                               glossed=True)
         record({"step": step, "dev_glossed": meta["reader_dev_glossed"]})
     save_weights(model, Path(out_dir), meta)
