@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Library, Settings
+from index import Library, Settings, onnx_build
 from index.embed import Embedder
 from index.errors import ConfigError, IndexMismatchError
 from index.ingest import article_from_text
@@ -179,8 +179,10 @@ def test_default_index_of_other_backend_is_reembedded(settings: Settings, int8_e
 
 
 def test_flipped_byte_is_detected_and_rebuilt(settings: Settings, int8_embedder: Embedder,
-                                              tmp_path: Path) -> None:
-    """The int8 file is checksummed like the e5 folder: one flipped byte is found and rebuilt."""
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The int8 file is checksummed like the e5 folder: one flipped byte is found and rebuilt.
+    The rebuild's export writes the session's intact file (the export itself ran when the
+    session's file was built, about 50 s), so what is tested is the detection and the install."""
     source = onnx_dir_for(settings.models_dir)
     models = tmp_path / "models"
     models.mkdir()
@@ -200,7 +202,15 @@ def test_flipped_byte_is_detected_and_rebuilt(settings: Settings, int8_embedder:
         fh.write(bytes([byte[0] ^ 0xFF]))
     _VERIFIED.pop(target, None)  # verified once per process; a new process would check again
     assert not is_onnx_complete(target, model_dir_for(models))
+    exports: list[Path] = []
+
+    def export_intact(e5_dir: Path, out: Path) -> None:
+        exports.append(out)
+        shutil.copyfile(source / ONNX_FILE_NAME, out / ONNX_FILE_NAME)
+
+    monkeypatch.setattr(onnx_build, "_export", export_intact)
     assert ensure_onnx_int8(models) == target
+    assert len(exports) == 1 and file_sha256(path) == recorded
     assert is_onnx_complete(target, model_dir_for(models))
     rebuilt = json.loads((target / MARKER_NAME).read_text(encoding="utf-8"))
     assert file_sha256(path) == rebuilt["files"][ONNX_FILE_NAME]["sha256"]
