@@ -8,10 +8,9 @@ The recipe, from the e5 folder `index.model_build` writes: the BERT encoder with
 and L2 normalisation (exactly what the folder's `1_Pooling` and `2_Normalize` do) exported by
 torch's TorchScript exporter (eager attention) with dynamic batch and sequence axes; ONNX
 Runtime's BERT graph fusions (attention, layer norm, GELU); then dynamic quantization of every
-MatMul and Gather to
-QInt8 weights, per output channel. The file is built in a temporary sibling folder and renamed
-into place, with a marker written last recording every file's size and sha256 (verified once per
-process, like the e5 folder); a damaged file is rebuilt.
+MatMul and Gather to QInt8 weights, per output channel. The file is built in a temporary sibling
+folder and renamed into place, with a marker written last recording every file's size and sha256
+(verified once per process, like the e5 folder); a damaged file is rebuilt.
 """
 
 from __future__ import annotations
