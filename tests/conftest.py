@@ -54,6 +54,16 @@ def embedder(settings):
 
 
 @pytest.fixture(scope="session")
+def int8_embedder(aqa_home: Path):
+    """The int8 ONNX Runtime backend (its file built once into the session's model cache). It
+    starts in about 3 s where torch takes about 18 s, so tests that start `articleqa` processes
+    whose backend does not matter use it."""
+    from index import Embedder, Settings
+
+    return Embedder(Settings(home=aqa_home, embed_backend="onnx-int8"))
+
+
+@pytest.fixture(scope="session")
 def builtin_library(settings, embedder):
     """The default index (the built-in corpus), built once per session; tests must not change it."""
     from index import Library

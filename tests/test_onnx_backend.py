@@ -56,12 +56,6 @@ def torch_embedder(settings: Settings, embedder: Embedder) -> Embedder:
         settings.with_(embed_backend="torch"))
 
 
-@pytest.fixture(scope="session")
-def int8_embedder(settings: Settings) -> Embedder:
-    """The int8 ONNX Runtime backend."""
-    return Embedder(settings.with_(embed_backend="onnx-int8"))
-
-
 def test_default_backend_is_torch_and_int8_selectable(
         embedder: Embedder, int8_embedder: Embedder, settings: Settings,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,10 @@ advice articleqa prints ends with every committed article present and searchable
 
 The articles are DRCD dev paragraphs (real text, read from the shared benchmarks folder), ingested
 in two commits so the index holds an older generation too. Each fault runs on a copy.
+
+The module runs on the int8 embedding backend: what survives a fault or a `kill -9` does not
+depend on the backend, and an `articleqa ingest` process starts in about 3 s with it instead of
+about 18 s with torch, which made the kill tests the slowest of the suite.
 """
 
 from __future__ import annotations
@@ -28,6 +32,27 @@ pytestmark = pytest.mark.slow
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 N_ARTICLES = 32
+
+
+BACKEND = "onnx-int8"
+
+
+@pytest.fixture(scope="module")
+def settings(settings: Settings) -> Settings:
+    """The session's settings on the int8 backend."""
+    return settings.with_(embed_backend=BACKEND)
+
+
+@pytest.fixture(scope="module")
+def embedder(int8_embedder):
+    """The session's int8 embedder, for the module's own libraries."""
+    return int8_embedder
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of an `articleqa` process over the module's home and backend."""
+    return {**os.environ, "ARTICLEQA_HOME": str(settings.home), "ARTICLEQA_EMBED_BACKEND": BACKEND,
+            **extra}
 
 
 def _paragraphs() -> list[tuple[str, str]]:
@@ -70,6 +95,7 @@ def use_session_embedder(monkeypatch: pytest.MonkeyPatch, embedder) -> None:
     """The CLI builds a Library per command; let it reuse the session's loaded model."""
     import index.library
 
+    monkeypatch.setenv("ARTICLEQA_EMBED_BACKEND", BACKEND)
     monkeypatch.setattr(index.library, "Embedder", lambda _settings: embedder)
 
 
@@ -88,16 +114,18 @@ def _advice(message: str) -> list[str]:
 
 def _follow_advice_until_it_opens(settings: Settings, embedder, capsys) -> Library:
     """Open the index; while that fails, run the command its error advises (at most twice)."""
+    last = ""
     for _ in range(3):
         try:
             return Library(settings, embedder=embedder, seed_builtin=False)
         except ArticleQAError as exc:
-            advice = _advice(str(exc))
+            last = str(exc)
+            advice = _advice(last)
             assert advice[0] in ("doctor", "ingest"), advice
             code = cli.main([*advice, "--home", str(settings.home), "--index", str(settings.index_dir)])
             out, err = capsys.readouterr()
             assert code == 0, f"{advice}: {out}{err}"
-    raise AssertionError("the index still does not open after following the advice twice")
+    raise AssertionError(f"the index still does not open after following the advice twice: {last}")
 
 
 def _assert_all_present_and_searchable(library: Library, expected: dict[str, str]) -> None:
@@ -184,7 +212,8 @@ def test_damage_never_turns_into_an_empty_or_builtin_library(pristine, settings:
     with pytest.raises(ArticleQAError, match="CURRENT.*empty.*articleqa doctor"):
         Library(settings.with_(index_dir=folder), embedder=embedder, seed_builtin=True)
     code = subprocess.run([sys.executable, "-m", "articleqa", "list", "--home", str(settings.home),
-                           "--index", str(folder)], capture_output=True, text=True, timeout=120)
+                           "--index", str(folder)], capture_output=True, text=True, timeout=120,
+                          env=_env(settings))
     assert code.returncode == 1 and "articleqa doctor" in code.stderr and "Traceback" not in code.stderr
 
 
@@ -203,34 +232,48 @@ def test_a_damaged_model_folder_is_detected_and_rebuilt(e5_model_dir: Path, tmp_
     assert (copy / "model.safetensors").read_bytes() == (e5_model_dir / "model.safetensors").read_bytes()
 
 
+def _start_ingest(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, float]:
+    """Start `articleqa ingest -v` and return it once it starts embedding, with that moment: the
+    model is loaded by then, and nothing is written before it."""
+    process = subprocess.Popen(command, env={**env, "PYTHONUNBUFFERED": "1"}, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "new passages and sentences" in line:
+            return process, time.monotonic()
+    raise AssertionError(f"the ingest ended before embedding (exit {process.wait()})")
+
+
 def test_kill_during_ingest_loses_no_committed_article(pristine, settings: Settings, embedder,
                                                        article_files: list[Path], tmp_path: Path,
                                                        capsys, use_session_embedder) -> None:
-    """`kill -9` an ingest at 5 random moments; the articles committed before it are all there,
-    and the index opens (or opens after the advised repair)."""
+    """`kill -9` an ingest at 5 random moments spread over its embedding, writing, committing and
+    exit; the articles committed before it are all there, and the index opens (or opens after
+    the advised repair)."""
     pristine_dir, expected = pristine
     rng = random.Random(7)
     extra = article_files[N_ARTICLES:]
-    env = {**os.environ, "ARTICLEQA_HOME": str(settings.home)}
-    command = [sys.executable, "-m", "articleqa", "ingest", *map(str, extra), "--index"]
-    started = time.monotonic()  # one whole run first: how long an ingest takes here
-    subprocess.run([*command, str(_copy(pristine_dir, tmp_path / "whole"))], env=env, check=True,
-                   capture_output=True, timeout=300)
-    whole = time.monotonic() - started
+    env = _env(settings)
+    command = [sys.executable, "-m", "articleqa", "ingest", *map(str, extra), "-v", "--index"]
+    process, embedding = _start_ingest([*command, str(_copy(pristine_dir, tmp_path / "whole"))], env)
+    assert process.wait(timeout=300) == 0  # one whole run first: how long the writing part takes
+    span = time.monotonic() - embedding
     outcomes = []
-    for attempt in range(5):
-        folder = _copy(pristine_dir, tmp_path / f"kill-{attempt}")
-        process = subprocess.Popen([*command, str(folder)], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.2) * whole)  # model loading, embedding, writing, or done
+    for attempt in range(5):  # one kill in each fifth of the span, the last one a little past it
+        process, _ = _start_ingest([*command, str(_copy(pristine_dir, tmp_path / f"kill-{attempt}"))],
+                                   env)
+        time.sleep(rng.uniform(attempt / 5, (attempt + 1.2) / 5) * span)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+        folder = tmp_path / f"kill-{attempt}" / "index"
         library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
         articles = set(library.snapshot.articles)
         assert set(expected) <= articles, f"attempt {attempt}: lost {set(expected) - articles}"
         assert len(articles) in (N_ARTICLES, N_ARTICLES + len(extra))
         outcomes.append(len(articles) - N_ARTICLES)
-    print(f"kill -9 outcomes (articles added when killed): {outcomes}")
+    print(f"kill -9 outcomes (articles added when killed, {span:.1f} s of writing): {outcomes}")
 
 
 @pytest.fixture(scope="module")
@@ -254,11 +297,11 @@ def test_kill_during_a_milvus_store_ingest_loses_no_committed_article(
     """`kill -9` an ingest into a Milvus Lite store 3 times while (or just after) it builds the
     new generation's collections: the committed articles are all there and searchable, and the
     store, named once when the index was made, is the one the folder goes on using. (The kill at
-    random moments of the FAISS store's test covers model loading and embedding.)"""
+    random moments of the FAISS store's test covers embedding, writing and committing.)"""
     pristine_dir, expected = pristine_milvus
     rng = random.Random(11)
     extra = article_files[N_ARTICLES:]
-    env = {**os.environ, "ARTICLEQA_HOME": str(settings.home), "PYTHONUNBUFFERED": "1"}
+    env = _env(settings, PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "articleqa", "ingest", *map(str, extra), "-v", "--index"]
     outcomes = []
     for attempt in range(3):
@@ -289,7 +332,8 @@ def test_kill_during_a_milvus_store_ingest_loses_no_committed_article(
 
 
 def test_lost_milvus_collections_are_rebuilt_by_doctor_from_the_articles(
-        pristine_milvus, settings: Settings, embedder, tmp_path: Path, capsys) -> None:
+        pristine_milvus, settings: Settings, embedder, tmp_path: Path, capsys,
+        use_session_embedder) -> None:
     """The Milvus side is derived state: when the live generation's collections are gone (a
     wiped server, a deleted database), the index says so and `articleqa doctor` rebuilds them
     from the articles, embedding nothing."""
