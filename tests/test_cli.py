@@ -96,12 +96,11 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
                                                      int8_embedder, store: str) -> None:
     """On the int8 backend, whose process starts in about 3 s (torch: about 18 s); what a kill
     leaves does not depend on the backend."""
-    embedder = int8_embedder
     index_dir = tmp_path / "idx"
     first = tmp_path / "first.txt"
     first.write_text("第一篇\n\n這是索引裡原有的文章，內容不應在中斷後改變。\n", encoding="utf-8")
     settings = Settings(home=aqa_home, index_dir=index_dir, store=store, embed_backend="onnx-int8")
-    before = Library(settings, embedder=embedder)
+    before = Library(settings, embedder=int8_embedder)
     before.ingest_paths([first])
     generation = before.store.current_generation()
     before.close()  # a Milvus Lite database admits one process at a time
@@ -121,7 +120,7 @@ def test_sigkill_during_ingest_leaves_previous_index(aqa_home: Path, tmp_path: P
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    after = Library(settings, embedder=embedder)
+    after = Library(settings, embedder=int8_embedder)
     assert after.store.current_generation() == generation
     assert [a.title for a in after.snapshot.articles.values()] == ["第一篇"]
     # and the next ingest works normally over the leftovers
