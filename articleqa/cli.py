@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index import ArticleQAError, IngestReport, Library, Settings
+from index.embed import TORCH_BACKEND
 from index.errors import InputError
 from index.settings import EMBED_BACKENDS
 
@@ -73,14 +74,33 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _recorded_backend(model: object) -> str | None:
+    """The embedding backend (an EMBED_BACKENDS name) an index's manifest model records."""
+    if not isinstance(model, dict):
+        return None
+    backend = str(model.get("backend", TORCH_BACKEND)).split("/", 1)[0]
+    return backend if backend in EMBED_BACKENDS else None
+
+
+def _backend_chosen(args: argparse.Namespace) -> bool:
+    """Whether the user named a backend (--embed-backend or $ARTICLEQA_EMBED_BACKEND)."""
+    return bool(args.embed_backend or os.environ.get("ARTICLEQA_EMBED_BACKEND", "").strip())
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Verify the index in full and repair it from the newest intact copy of its articles."""
     from index.store import IndexStore
 
     settings = _settings(args)
-    if IndexStore(settings.resolved_index_dir).is_new():
+    store = IndexStore(settings.resolved_index_dir)
+    if store.is_new():
         print(f"no index in {settings.resolved_index_dir} yet: nothing to check")
         return 0
+    recorded = _recorded_backend(store.live_model())
+    if recorded and recorded != settings.embed_backend and not _backend_chosen(args):
+        # Repair the index as it was built: another backend would re-embed every article.
+        print(f"the index was embedded with the {recorded} backend: checking and repairing with it")
+        settings = settings.with_(embed_backend=recorded)
     library = Library(settings, open_existing=False)  # loads (and if damaged rebuilds) the model
     found = library.check()
     for generation, problems in found.generations.items():

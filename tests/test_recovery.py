@@ -202,6 +202,32 @@ def test_doctor_reports_then_repairs(pristine, settings: Settings, tmp_path: Pat
     assert code == 0 and out.strip().endswith("every file matches its checksum")
 
 
+def test_doctor_repairs_with_the_backend_the_index_was_built_with(
+        pristine, settings: Settings, embedder, tmp_path: Path, capsys, monkeypatch) -> None:
+    """A doctor run that names no backend repairs an int8 index with int8: the default backend
+    would re-embed every article and turn the index into another backend's."""
+    import index.library
+    from index.store import IndexStore
+
+    monkeypatch.delenv("ARTICLEQA_EMBED_BACKEND", raising=False)
+    asked: list[str] = []
+
+    def embedder_for(chosen: Settings):
+        asked.append(chosen.embed_backend)
+        return embedder
+
+    monkeypatch.setattr(index.library, "Embedder", embedder_for)
+    pristine_dir, _ = pristine
+    folder = _copy(pristine_dir, tmp_path)
+    live = (folder / "CURRENT").read_text().strip()
+    (folder / live / "vectors.npy").write_bytes(b"\0" * 100)
+    code = cli.main(["doctor", "--home", str(settings.home), "--index", str(folder)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert asked == [BACKEND] and f"with the {BACKEND} backend" in out
+    assert IndexStore(folder).live_model()["backend"].startswith(BACKEND)
+
+
 def test_damage_never_turns_into_an_empty_or_builtin_library(pristine, settings: Settings, embedder,
                                                              tmp_path: Path) -> None:
     """The default index (seeded with the built-in corpus when new) with a damaged CURRENT is an
