@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import DecodeError, InputError
-from .text import to_simplified
+from .text import quiet_pkg_resources, to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ def _char_frequencies() -> dict[str, int]:
     """
     freq: dict[str, int] = {}
     try:
-        import jieba
+        with quiet_pkg_resources():
+            import jieba
 
         path = Path(jieba.__file__).with_name("dict.txt")
         with path.open(encoding="utf-8") as fh:

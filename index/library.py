@@ -87,7 +87,8 @@ class Library:
                  seed_builtin: bool | None = None, open_existing: bool = True) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
-        self.store = IndexStore(settings.resolved_index_dir, settings.store, settings.hnsw_m)
+        self.store = IndexStore(settings.resolved_index_dir, settings.store, settings.hnsw_m,
+                                settings.hnsw_threshold)
         self._write_mutex = threading.Lock()
         #: The default index starts with the built-in corpus so the chat works with no set-up.
         self.seed_builtin = settings.index_dir is None if seed_builtin is None else seed_builtin
@@ -431,7 +432,7 @@ class Library:
         report.embedded = embedded
         report.reused = len(keys) - embedded
         report.embedded_sentences = embedded_sentences
-        faiss_index, lexical, kind = None, None, "milvus-hnsw"
+        faiss_index, lexical, kind = None, None, "milvus"  # the store names its index
         if not self.store.uses_milvus:  # else the store builds its collections as it writes
             faiss_index, kind = build_faiss_index(vectors, self.settings.hnsw_threshold,
                                                   self.settings.hnsw_m, self.settings.hnsw_ef_search)

@@ -1,8 +1,11 @@
 """One generation's search indexes in Milvus: Milvus Lite (a database file, embedded) or a server.
 
 Each generation gets two collections named after it: `<name>_passages` (the passage vector under
-HNSW inner product, and its BM25 weights as a sparse vector under SPARSE_INVERTED_INDEX) and
-`<name>_sentences` (sentence vectors, fetched by row). BM25 is computed here, over the same
+an inner-product index, and its BM25 weights as a sparse vector under SPARSE_INVERTED_INDEX) and
+`<name>_sentences` (sentence vectors, fetched by row). The passage vector's index is HNSW on a
+Milvus server; Milvus Lite (the native engine of `milvus-lite` 2.5, a child process of ours) builds
+only FLAT and IVF_FLAT, so a Lite library is searched exactly (FLAT) up to the size where the
+local store turns to HNSW, and by IVF_FLAT above it (`dense_index`). BM25 is computed here, over the same
 OpenCC-Simplified jieba tokens as the local store and with bm25s's formula, so both stores score
 alike: Milvus's own full-text BM25 keeps its statistics per segment (and scores negative on Lite),
 which would make scores depend on how the data happened to be segmented.
@@ -15,6 +18,7 @@ commit drops (`drop_others`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -31,6 +35,7 @@ from tqdm.auto import tqdm
 
 from .errors import ConfigError, IndexBusyError, IndexCorruptError
 from .search import redact_uri
+from .text import quiet_pkg_resources
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,28 @@ _FETCH_ROWS = 1000
 #: tokens the one non-zero weight Milvus requires of a sparse vector, and no query ever holds it.
 _NO_TOKENS_ID = 2**31 + 1
 _REPAIR = "run `articleqa doctor` to rebuild it from the articles (every article is kept)"
+
+
+def dense_index(uri: str, rows: int, approximate_above: int) -> tuple[str, dict]:
+    """The passage vectors' index for `rows` rows: (Milvus index type, build params). A server
+    gets HNSW; Lite, which builds only FLAT and IVF_FLAT, gets FLAT (exact, and at this size as
+    fast as HNSW) up to `approximate_above` rows and IVF_FLAT above, with about 4 √n lists."""
+    if not _is_lite(uri):
+        return "HNSW", {}
+    if rows <= approximate_above:
+        return "FLAT", {}
+    return "IVF_FLAT", {"nlist": max(64, min(16_384, round(4 * math.sqrt(rows))))}
+
+
+def search_params(index_type: str, build_params: dict, ef_search: int, k: int) -> dict:
+    """Search parameters for a dense index: HNSW's `ef` at least k; IVF_FLAT probes a sixteenth
+    of its lists (the retriever re-scores the candidates exactly, so only who makes the list of
+    candidates is approximate); FLAT needs none."""
+    if index_type == "HNSW":
+        return {"ef": max(ef_search, k)}
+    if index_type == "IVF_FLAT":
+        return {"nprobe": max(8, int(build_params.get("nlist", 128)) // 16)}
+    return {}
 
 
 def token_id(token: str) -> int:
@@ -97,10 +124,16 @@ _clients: dict[str, object] = {}
 _clients_lock = threading.Lock()
 
 
+def _client_key(uri: str) -> str:
+    """One key per database: a Lite file by its resolved path, however it was spelled."""
+    return str(Path(uri).resolve()) if _is_lite(uri) else uri
+
+
 def open_client(uri: str):  # -> pymilvus.MilvusClient
     """One client per URI per process (a Lite database admits one process; its threads share it).
     A server's credentials come from $ARTICLEQA_MILVUS_TOKEN or $ARTICLEQA_MILVUS_USER and
     $ARTICLEQA_MILVUS_PASSWORD, and never appear in messages."""
+    uri = _client_key(uri)
     with _clients_lock:
         client = _clients.get(uri)
         if client is not None:
@@ -113,7 +146,9 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
         kwargs: dict[str, str] = {}
         if _is_lite(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            _move_aside_folder_database(Path(uri))
             _check_lite_unlocked(uri)
+            _import_milvus_lite()
             address = uri
         else:
             address = "http://" + uri[len("milvus://"):] if uri.startswith("milvus://") else uri
@@ -134,25 +169,60 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
         return client
 
 
+def _move_aside_folder_database(path: Path) -> None:
+    """A folder where the Lite database file belongs is a database of milvus-lite 3 (a pure-Python
+    engine this project used before), which the native engine cannot open. Its collections are
+    derived state (the index folder holds the articles and their vectors), so it is moved aside,
+    never deleted, and the open that follows finds no collections and advises `articleqa doctor`,
+    which rebuilds them from the folder without embedding anything."""
+    if not path.is_dir():
+        return
+    aside = path.with_name(path.name + ".milvus-lite-3")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.milvus-lite-3.{n}")
+    path.rename(aside)
+    log.warning("%s is a milvus-lite 3 database (a folder), which this Milvus Lite cannot read: "
+                "moved aside to %s; `articleqa doctor` rebuilds its collections", path, aside.name)
+
+
+def _import_milvus_lite() -> None:
+    """Import milvus-lite (native Milvus Lite) quietly: it reads its own version through
+    setuptools' `pkg_resources` at import time."""
+    with quiet_pkg_resources():
+        try:
+            import milvus_lite  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError(f"the Milvus Lite store needs milvus-lite ({exc}); install it, or "
+                              "choose `--store faiss`") from exc
+
+
 def _check_lite_unlocked(uri: str) -> None:
-    """IndexBusyError when another process has the Lite database open (it holds `<db>/LOCK`)."""
-    lock = Path(uri) / "LOCK"
+    """IndexBusyError when another process has the Lite database open: its Milvus Lite server
+    holds a POSIX lock on `.<db>.lock` beside the file. Called only while this process has no
+    client of `uri` (closing a POSIX-locked file would drop this process's own lock)."""
+    path = Path(uri)
+    lock = path.parent / f".{path.name}.lock"
     if not lock.is_file():
         return
-    with lock.open("rb") as fh:
+    with lock.open("ab") as fh:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             raise IndexBusyError(
                 f"the Milvus Lite database {uri} is open in another articleqa process (usually the "
                 "server); add articles through that server (POST /v1/articles or the chat page), "
                 "or stop it first") from None
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fcntl.lockf(fh.fileno(), fcntl.LOCK_UN)
 
 
 def close_client(uri: str) -> None:
     """Close this process's client of `uri`; for a Lite database also stop its in-process server,
     which frees the database for another process."""
+    uri = _client_key(uri)
     with _clients_lock:
         client = _clients.pop(uri, None)
     if client is None:
@@ -171,12 +241,21 @@ class MilvusSearch:
 
     kind = "milvus"
 
-    def __init__(self, uri: str, base: str, passages: int, sentences: int, ef_search: int) -> None:
+    def __init__(self, uri: str, base: str, passages: int, sentences: int, ef_search: int,
+                 index_type: str, build_params: dict) -> None:
         self.uri = uri
         self.base = base
         self.passages = passages
         self.sentences = sentences
         self.ef_search = ef_search
+        self.dense_index_type = index_type
+        self.dense_build_params = build_params
+
+    @property
+    def index_type(self) -> str:
+        """How the passage vectors are searched, as the manifest records it (`milvus-hnsw`,
+        `milvus-flat`, `milvus-ivf_flat`)."""
+        return "milvus-" + self.dense_index_type.lower()
 
     @functools.cached_property
     def _client(self):
@@ -185,7 +264,8 @@ class MilvusSearch:
     @classmethod
     def build(cls, uri: str, name: str, passage_vectors: np.ndarray, passage_tokens: list[list[str]],
               sentence_vectors: np.ndarray, *, hnsw_m: int = 32, ef_search: int = 128,
-              k1: float = 1.2, b: float = 0.75, progress: bool = False) -> MilvusSearch:
+              approximate_above: int = 50_000, k1: float = 1.2, b: float = 0.75,
+              progress: bool = False) -> MilvusSearch:
         """Write a generation's collections (dropping any half-built ones of that name), flush
         and load them."""
         from pymilvus import DataType
@@ -199,6 +279,9 @@ class MilvusSearch:
         log.info("building Milvus collections %s* (%d passages, %d sentences)", base,
                  len(passage_vectors), len(sentence_vectors))
         sparse = bm25_sparse(passage_tokens, k1, b)
+        index_type, build_params = dense_index(uri, len(passage_vectors), approximate_above)
+        if index_type == "HNSW":
+            build_params = {"M": hnsw_m, "efConstruction": max(40, 2 * hnsw_m)}
         for suffix, vectors in ((_PASSAGES, passage_vectors), (_SENTENCES, sentence_vectors)):
             schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("pos", DataType.INT64, is_primary=True)
@@ -206,8 +289,8 @@ class MilvusSearch:
             index = client.prepare_index_params()
             if suffix == _PASSAGES:
                 schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
-                index.add_index(field_name="vector", index_type="HNSW", metric_type="IP",
-                                params={"M": hnsw_m, "efConstruction": max(40, 2 * hnsw_m)})
+                index.add_index(field_name="vector", index_type=index_type, metric_type="IP",
+                                params=build_params)
                 index.add_index(field_name="bm25", index_type="SPARSE_INVERTED_INDEX",
                                 metric_type="IP")
             else:  # fetched by row only; Milvus wants an index on every vector field
@@ -228,7 +311,8 @@ class MilvusSearch:
             # the build. sync=False: the synchronous wait polls every 0.5 s with a call Lite lacks.
             client.create_index(base + suffix, index, sync=False)
             client.load_collection(base + suffix)
-        return cls(uri, base, len(passage_vectors), len(sentence_vectors), ef_search)
+        return cls(uri, base, len(passage_vectors), len(sentence_vectors), ef_search, index_type,
+                   build_params)
 
     @classmethod
     def open(cls, uri: str, name: str, passages: int, sentences: int,
@@ -246,7 +330,9 @@ class MilvusSearch:
                 raise IndexCorruptError(f"the Milvus collection {base + suffix} holds {count} rows, "
                                         f"index generation {name} has {expected}; {_REPAIR}")
             client.load_collection(base + suffix)
-        return cls(uri, base, passages, sentences, ef_search)
+        built = client.describe_index(base + _PASSAGES, index_name="vector") or {}
+        index_type = str(built.get("index_type", "HNSW")).upper()
+        return cls(uri, base, passages, sentences, ef_search, index_type, built)
 
     def _search(self, field: str, query: object, k: int, params: dict) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.passages)
@@ -260,9 +346,10 @@ class MilvusSearch:
         return positions, scores
 
     def dense(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k passages by inner product (HNSW, `ef` at least k)."""
+        """Top-k passages by inner product (HNSW with `ef` at least k; FLAT; or IVF_FLAT)."""
         vector = np.asarray(query_vector, dtype=np.float32).ravel().tolist()
-        return self._search("vector", vector, k, {"ef": max(self.ef_search, k)})
+        params = search_params(self.dense_index_type, self.dense_build_params, self.ef_search, k)
+        return self._search("vector", vector, k, params)
 
     def lexical(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k passages by BM25 (only those sharing a token with the query)."""

@@ -211,12 +211,14 @@ class IndexStore:
     """Reads and writes the generations of one index folder; their search indexes are files in
     each generation (the `faiss` store) or collections in Milvus (`milvus-lite`, a URI)."""
 
-    def __init__(self, path: Path, search_store: str | None = None, hnsw_m: int = 32) -> None:
+    def __init__(self, path: Path, search_store: str | None = None, hnsw_m: int = 32,
+                 hnsw_threshold: int = 50_000) -> None:
         self.path = Path(path)
         #: None: the store the live generation records (so `--store` is given once, when an index
         #: is made or moved), else the local one.
         self.search_store = search_store or self._recorded_store() or LOCAL_STORE
         self.hnsw_m = hnsw_m
+        self.hnsw_threshold = hnsw_threshold
         configure_faiss()
 
     def _recorded_store(self) -> str | None:
@@ -690,7 +692,8 @@ class IndexStore:
                 # kill before CURRENT names it leaves only collections the next commit drops.
                 backend = MilvusSearch.build(self.milvus_uri, name, snapshot.vectors,
                                              snapshot.passage_tokens, sentence_vectors,
-                                             hnsw_m=self.hnsw_m, ef_search=ef_search)
+                                             hnsw_m=self.hnsw_m, ef_search=ef_search,
+                                             approximate_above=self.hnsw_threshold)
             else:
                 assert snapshot.faiss_index is not None and snapshot.lexical is not None
                 faiss.write_index(snapshot.faiss_index, str(tmp / "faiss.index"))
@@ -706,7 +709,7 @@ class IndexStore:
                 "model": snapshot.fingerprint,
                 "split": snapshot.split,
                 "store": self._store_record(),
-                "index_type": "milvus-hnsw" if self.uses_milvus else snapshot.index_type,
+                "index_type": backend.index_type if backend is not None else snapshot.index_type,
                 "ef_search": ef_search,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "counts": {
@@ -740,7 +743,7 @@ class IndexStore:
         snapshot.seq = seq
         snapshot.search_backend = backend
         if backend is not None:
-            snapshot.index_type = "milvus-hnsw"
+            snapshot.index_type = backend.index_type
         snapshot.__dict__.pop("search_index", None)  # the cached view of the store, if any
         return name
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -88,12 +91,23 @@ def detect_script(text: str) -> str:
     return "hans" if changed_if_simplified < changed_if_traditional else "hant"
 
 
+@contextmanager
+def quiet_pkg_resources() -> Iterator[None]:
+    """Hide the deprecation warning that importing setuptools' `pkg_resources` gives: jieba and
+    milvus-lite use it at import time (we pin setuptools < 81, which still has it, for
+    milvus-lite), and a user has nothing to act on there."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        yield
+
+
 @lru_cache(maxsize=1)
 def jieba_segmenter():
     """jieba, initialised once and quiet; every module segments Chinese through this one instance."""
     import logging
 
-    import jieba
+    with quiet_pkg_resources():
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()

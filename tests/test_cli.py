@@ -178,7 +178,7 @@ def test_an_index_moves_to_another_store_without_embedding_again(capsys, aqa_hom
     assert main(["ingest", "--rebuild", "--store", "milvus-lite", *common]) == 0
     out = capsys.readouterr().out
     assert "nothing embedded" in out or ("passages: 0 embedded" in out and "sentences: 0 embedded" in out)
-    assert (index / "milvus.db").is_dir()
+    assert (index / "milvus.db").is_file()
     assert main(["search", "高潮是幾點？", "-k", "1", *common]) == 0  # the folder's own store
     assert "6點40分" in capsys.readouterr().out
     assert main(["search", "高潮是幾點？", *common, "--store", "faiss"]) == 1

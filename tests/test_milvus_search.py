@@ -56,6 +56,35 @@ def test_dense_top_k_is_the_exact_top_k(built: MilvusSearch, data) -> None:
         assert np.all(np.diff(scores) <= 1e-6)
 
 
+def test_a_small_lite_library_is_searched_exactly(built: MilvusSearch, data) -> None:
+    vectors, _ = data
+    assert built.index_type == "milvus-flat"
+    query = vectors[7] + 0.5 * np.random.default_rng(6).normal(size=384).astype(np.float32)
+    positions, _ = built.dense(query / np.linalg.norm(query), 50)
+    assert list(positions) == list(np.argsort(-(vectors @ query))[:50])
+
+
+def test_a_large_lite_library_is_searched_by_ivf_and_reopened_as_such(data, tmp_path: Path) -> None:
+    """Above the approximation threshold Lite builds IVF_FLAT (it has no HNSW); a reopened
+    generation reads back the index it was built with, and its top-k nearly matches the exact one."""
+    vectors, tokens = data
+    uri = str(tmp_path / "ivf.db")
+    search = MilvusSearch.build(uri, "gen-ivf", vectors, tokens, vectors[:10], approximate_above=1000)
+    assert search.index_type == "milvus-ivf_flat"
+    again = MilvusSearch.open(uri, "gen-ivf", ROWS, 10)
+    assert again.index_type == "milvus-ivf_flat"
+    rng = np.random.default_rng(8)
+    found = 0
+    for row in rng.choice(ROWS, 10, replace=False):
+        query = vectors[row] + 0.3 * rng.normal(size=384).astype(np.float32)
+        query /= np.linalg.norm(query)
+        positions, scores = again.dense(query, 10)
+        found += len(set(positions) & set(np.argsort(-(vectors @ query))[:10]))
+        assert np.allclose(scores, vectors[positions] @ query, atol=1e-4)
+    assert found >= 80  # random vectors are IVF's worst case; real passages cluster
+    close_client(uri)
+
+
 def test_bm25_scores_are_bm25s_scores(built: MilvusSearch, data) -> None:
     """The same candidates and scores as the local store's bm25s, duplicates in a query counted."""
     _, tokens = data

@@ -374,3 +374,23 @@ def test_lost_milvus_collections_are_rebuilt_by_doctor_from_the_articles(
     library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
     _assert_all_present_and_searchable(library, expected)
     library.close()
+
+
+def test_a_milvus_lite_3_database_is_moved_aside_and_rebuilt_by_doctor(
+        pristine_milvus, settings: Settings, embedder, tmp_path: Path, capsys,
+        use_session_embedder) -> None:
+    """An index folder whose Lite database is a folder (milvus-lite 3, the pure-Python engine this
+    project used before the native one) is not an opaque connection error: the folder is moved
+    aside, kept, and `articleqa doctor` rebuilds the collections from the index folder."""
+    pristine_dir, expected = pristine_milvus
+    folder = _copy(pristine_dir, tmp_path / "lite3")
+    (folder / "milvus.db").unlink()
+    (folder / "milvus.db").mkdir()
+    (folder / "milvus.db" / "LOCK").write_text("")
+    with pytest.raises(ArticleQAError, match="articleqa doctor"):
+        Library(settings.with_(index_dir=folder), embedder=embedder, seed_builtin=False)
+    assert (folder / "milvus.db.milvus-lite-3" / "LOCK").is_file()
+    library = _follow_advice_until_it_opens(settings.with_(index_dir=folder), embedder, capsys)
+    assert (folder / "milvus.db").is_file()
+    _assert_all_present_and_searchable(library, expected)
+    library.close()
