@@ -4,11 +4,11 @@ Each generation gets two collections named after it: `<name>_passages` (the pass
 an inner-product index, and its BM25 weights as a sparse vector under SPARSE_INVERTED_INDEX) and
 `<name>_sentences` (sentence vectors, fetched by row). The passage vector's index is HNSW on a
 Milvus server; Milvus Lite (the native engine of `milvus-lite` 2.5, a child process of ours) builds
-only FLAT and IVF_FLAT, so a Lite library is searched exactly (FLAT) up to the size where the
-local store turns to HNSW, and by IVF_FLAT above it (`dense_index`). BM25 is computed here, over the same
+only FLAT and IVF_FLAT, so a Lite library is searched exactly (FLAT) up to the size where the local
+store turns to HNSW, and by IVF_FLAT above it (`dense_index`). BM25 is computed here, over the same
 OpenCC-Simplified jieba tokens as the local store and with bm25s's formula, so both stores score
-alike: Milvus's own full-text BM25 keeps its statistics per segment (and scores negative on Lite),
-which would make scores depend on how the data happened to be segmented.
+alike: Milvus's own full-text BM25 keeps its statistics per segment, which would make scores depend
+on how the data happened to be segmented.
 
 A generation is written under its final name before the index folder names it (index.store), and
 flushed: a process killed while building leaves collections no generation names, which the next
@@ -49,12 +49,12 @@ _NO_TOKENS_ID = 2**31 + 1
 _REPAIR = "run `articleqa doctor` to rebuild it from the articles (every article is kept)"
 
 
-def dense_index(uri: str, rows: int, approximate_above: int) -> tuple[str, dict]:
+def dense_index(uri: str, rows: int, approximate_above: int, hnsw_m: int) -> tuple[str, dict]:
     """The passage vectors' index for `rows` rows: (Milvus index type, build params). A server
     gets HNSW; Lite, which builds only FLAT and IVF_FLAT, gets FLAT (exact, and at this size as
     fast as HNSW) up to `approximate_above` rows and IVF_FLAT above, with about 4 √n lists."""
     if not _is_lite(uri):
-        return "HNSW", {}
+        return "HNSW", {"M": hnsw_m, "efConstruction": max(40, 2 * hnsw_m)}
     if rows <= approximate_above:
         return "FLAT", {}
     return "IVF_FLAT", {"nlist": max(64, min(16_384, round(4 * math.sqrt(rows))))}
@@ -279,9 +279,7 @@ class MilvusSearch:
         log.info("building Milvus collections %s* (%d passages, %d sentences)", base,
                  len(passage_vectors), len(sentence_vectors))
         sparse = bm25_sparse(passage_tokens, k1, b)
-        index_type, build_params = dense_index(uri, len(passage_vectors), approximate_above)
-        if index_type == "HNSW":
-            build_params = {"M": hnsw_m, "efConstruction": max(40, 2 * hnsw_m)}
+        index_type, build_params = dense_index(uri, len(passage_vectors), approximate_above, hnsw_m)
         for suffix, vectors in ((_PASSAGES, passage_vectors), (_SENTENCES, sentence_vectors)):
             schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("pos", DataType.INT64, is_primary=True)

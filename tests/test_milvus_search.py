@@ -16,7 +16,15 @@ import pytest
 
 from index.errors import IndexBusyError, IndexCorruptError
 from index.lexical import LexicalIndex
-from index.milvus_search import MilvusSearch, bm25_sparse, close_client, collection_base, query_sparse
+from index.milvus_search import (
+    MilvusSearch,
+    bm25_sparse,
+    close_client,
+    collection_base,
+    dense_index,
+    query_sparse,
+    search_params,
+)
 from index.search import LocalSearch, redact_uri
 
 ROWS = 1500
@@ -73,6 +81,7 @@ def test_a_large_lite_library_is_searched_by_ivf_and_reopened_as_such(data, tmp_
     assert search.index_type == "milvus-ivf_flat"
     again = MilvusSearch.open(uri, "gen-ivf", ROWS, 10)
     assert again.index_type == "milvus-ivf_flat"
+    assert int(again.dense_build_params["nlist"]) == search.dense_build_params["nlist"]  # same probes
     rng = np.random.default_rng(8)
     found = 0
     for row in rng.choice(ROWS, 10, replace=False):
@@ -159,6 +168,18 @@ def test_a_lite_database_open_in_another_process_is_a_clear_error(tmp_path: Path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_each_milvus_gets_the_dense_index_it_can_build() -> None:
+    """A server: HNSW with `ef` at least k. Lite (no HNSW): exact FLAT up to the threshold, then
+    IVF_FLAT with about 4 sqrt(n) lists, a sixteenth probed."""
+    kind, params = dense_index("milvus://db:19530", 10, 50_000, 32)
+    assert (kind, params["M"]) == ("HNSW", 32)
+    assert search_params(kind, params, 128, 200) == {"ef": 200}
+    assert dense_index("/x/milvus.db", 50_000, 50_000, 32) == ("FLAT", {})
+    kind, params = dense_index("/x/milvus.db", 200_000, 50_000, 32)
+    assert (kind, params) == ("IVF_FLAT", {"nlist": 1789})
+    assert search_params(kind, params, 128, 200) == {"nprobe": 111}
 
 
 def test_credentials_never_show_in_a_store_uri() -> None:
