@@ -26,14 +26,13 @@ import numpy as np
 import torch
 
 from eval.benchmarks import load_benchmark
-from eval.run import item_relevance, retrieval_scores
 from index import Library, Settings
 from index.embed import Embedder
 from index.ingest import article_from_text
 from index.store import VectorCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import _corpus  # noqa: E402  (the same corpus mapping as the scale benchmark)
+from scale import hybrid_recall  # noqa: E402  (the scale benchmark's recall, one definition)
 
 
 def pooled_vectors(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]],
@@ -77,8 +76,6 @@ def evaluate(settings: Settings, embedder: Embedder, bench, articles, passage_ke
              passage_vectors: np.ndarray, sentence_keys: list[str], sentence_vectors: np.ndarray,
              limit: int) -> dict[str, Any]:
     """Build a library from the given vectors (nothing embedded) and score hybrid retrieval."""
-    from qa.retrieve import Retriever
-
     with tempfile.TemporaryDirectory(prefix="aqa-pooled-") as tmp:
         library = Library(settings.with_(index_dir=Path(tmp)), embedder=embedder, seed_builtin=False)
         prepared = VectorCache()
@@ -86,18 +83,10 @@ def evaluate(settings: Settings, embedder: Embedder, bench, articles, passage_ke
         prepared.add_sentences(sentence_keys, sentence_vectors)
         report = library.apply(add=articles, prepared=prepared)
         assert report.embedded == 0 and report.embedded_sentences == 0, "vectors missing"
-        corpus = _corpus(library, bench)
-        retriever = Retriever(library)
-        hits1, recalls5 = [], []
-        for item in list(bench.items)[:limit]:
-            hits = retriever.search(item.question, 20)
-            ranked = list(dict.fromkeys(corpus.paragraph_of[h.passage.article_id] for h in hits))
-            scores = retrieval_scores(ranked, item_relevance(item, corpus)["passage"])
-            hits1.append(scores["hit@1"])
-            recalls5.append(scores["recall@5"])
+        items = list(bench.items)[:limit]
+        recall, _ = hybrid_recall(library, bench, items)
         library.close()
-    return {"questions": len(hits1), "R@1": round(float(np.mean(hits1)), 4),
-            "R@5": round(float(np.mean(recalls5)), 4)}
+    return {"questions": len(items), **recall}
 
 
 def main(argv: list[str] | None = None) -> int:

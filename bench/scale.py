@@ -148,6 +148,26 @@ def _corpus(library: Library, bench: Benchmark) -> Corpus:
                   articles_of=articles_of)
 
 
+def hybrid_recall(library: Library, bench: Benchmark, items: list) -> tuple[dict[str, float], list[float]]:
+    """R@1 / R@5 of the gold paragraph with the product's hybrid retrieval over a library built
+    from `bench`'s paragraphs, and each search's time in ms (the question's embedding included)."""
+    from qa.retrieve import Retriever
+
+    corpus = _corpus(library, bench)
+    retriever = Retriever(library)
+    hits1, recalls5, search_ms = [], [], []
+    for item in items:
+        started = time.perf_counter()
+        hits = retriever.search(item.question, 20)
+        search_ms.append(1000 * (time.perf_counter() - started))
+        ranked = list(dict.fromkeys(corpus.paragraph_of[h.passage.article_id] for h in hits))
+        scores = retrieval_scores(ranked, item_relevance(item, corpus)["passage"])
+        hits1.append(scores["hit@1"])
+        recalls5.append(scores["recall@5"])
+    return ({"R@1": round(float(np.mean(hits1)), 4), "R@5": round(float(np.mean(recalls5)), 4)},
+            search_ms)
+
+
 def _folder_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
@@ -155,7 +175,6 @@ def _folder_mb(path: Path) -> float:
 def run_store(store: str, args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
     """Build the library in `store` from the cache, then measure it (one child process)."""
     from qa import ArticleQA
-    from qa.retrieve import Retriever
 
     settings = Settings().with_(index_dir=index_dir, store=store)
     embedder = Embedder(settings)
@@ -174,18 +193,8 @@ def run_store(store: str, args: argparse.Namespace, index_dir: Path) -> dict[str
     del prepared, matrix
     assert report.embedded == 0 and report.embedded_sentences == 0, "cache incomplete"
 
-    corpus = _corpus(library, bench)
-    retriever = Retriever(library)
     items = list(bench.items)
-    hits1, recalls5, search_ms = [], [], []
-    for item in items:
-        started = time.perf_counter()
-        hits = retriever.search(item.question, 20)
-        search_ms.append(1000 * (time.perf_counter() - started))
-        ranked = list(dict.fromkeys(corpus.paragraph_of[h.passage.article_id] for h in hits))
-        scores = retrieval_scores(ranked, item_relevance(item, corpus)["passage"])
-        hits1.append(scores["hit@1"])
-        recalls5.append(scores["recall@5"])
+    hybrid, search_ms = hybrid_recall(library, bench, items)
     engine = ArticleQA(settings, library=library)
     ask_ms = []
     for item in items[:args.ask]:
@@ -205,7 +214,7 @@ def run_store(store: str, args: argparse.Namespace, index_dir: Path) -> dict[str
         "index_type": snapshot.index_type,
         "build_s": round(build_s, 1),
         "questions": len(items),
-        "hybrid": {"R@1": round(float(np.mean(hits1)), 4), "R@5": round(float(np.mean(recalls5)), 4)},
+        "hybrid": hybrid,
         "search_ms": {"p50": pct(search_ms, 50), "p95": pct(search_ms, 95)},
         "ask_ms": {"p50": pct(ask_ms, 50), "p95": pct(ask_ms, 95), "questions": len(ask_ms)},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
