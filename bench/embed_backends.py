@@ -41,7 +41,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu() -> dict[str, Any]:
+def cpu_description() -> dict[str, Any]:
     """The CPU's model name and the integer-kernel extensions ONNX Runtime's int8 speed rests on
     (AVX-512 VNNI multiplies int8 several times as fast as AVX2 alone)."""
     try:
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "documents": len(bench.documents),
         "questions": len(bench.items),
         "cpu_cores": os.cpu_count(),
-        "cpu": _cpu(),
+        "cpu": cpu_description(),
         "ingest_speedup": round(fp32["ingest_s"] / int8["ingest_s"], 2),
         "hybrid_R@1_delta": round(int8["hybrid"]["R@1"] - fp32["hybrid"]["R@1"], 4),
         "hybrid_R@5_delta": round(int8["hybrid"]["R@5"] - fp32["hybrid"]["R@5"], 4),

@@ -50,7 +50,7 @@ def onnx_dir_for(models_dir: Path) -> Path:
     return e5.with_name(f"{e5.name}-onnx-int8-v{ONNX_BUILDER_VERSION}")
 
 
-def _source_marker_sha(e5_dir: Path) -> str:
+def source_marker_sha(e5_dir: Path) -> str:
     """sha256 of the e5 folder's marker (which lists every file's sha256): the build's input."""
     from .split import file_sha256
 
@@ -65,7 +65,7 @@ def is_onnx_complete(folder: Path, e5_dir: Path) -> bool:
     except (OSError, ValueError):
         return False
     if not (isinstance(marker, dict) and marker.get("builder_version") == ONNX_BUILDER_VERSION
-            and marker.get("e5_marker_sha256") == _source_marker_sha(e5_dir)
+            and marker.get("e5_marker_sha256") == source_marker_sha(e5_dir)
             and isinstance(marker.get("files"), dict) and ONNX_FILE_NAME in marker["files"]):
         return False
     return files_verified(folder, marker["files"])
@@ -89,13 +89,42 @@ def _pooled_encoder(bert: Any) -> Any:
     return Encoder()
 
 
-def _export(e5_dir: Path, out: Path) -> None:
-    """Write `out/model_int8.onnx` (fp32 export, fused, then quantized; the fp32 files removed)."""
+def export_int8(module: Any, example: tuple[Any, ...], input_names: list[str], output_names: list[str],
+                dynamic_axes: dict[str, dict[int, str]], config: Any, target: Path) -> None:
+    """Write `target`: a BERT-encoder torch `module` (built with eager attention) exported to ONNX,
+    fused by ONNX Runtime's BERT optimizer and dynamically quantized to int8 (QInt8 weights per
+    output channel, MatMul, Attention and Gather). The one recipe for every int8 file articleqa
+    runs (the embedder here, the reader in `qa.reader_onnx`); the fp32 intermediates are removed.
+    """
     import warnings
 
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
+
+    fp32, fused = target.with_name("fp32.onnx"), target.with_name("fused.onnx")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, example, str(fp32), input_names=input_names,
+                              output_names=output_names, dynamic_axes=dynamic_axes,
+                              opset_version=_OPSET, dynamo=False)
+        model = optimizer.optimize_model(str(fp32), model_type="bert",
+                                         num_heads=config.num_attention_heads,
+                                         hidden_size=config.hidden_size, opt_level=1)
+        model.save_model_to_file(str(fused))
+        del model
+        fp32.unlink()
+        quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": 1})  # 1: FLOAT
+    finally:
+        fp32.unlink(missing_ok=True)
+        fused.unlink(missing_ok=True)
+
+
+def _export(e5_dir: Path, out: Path) -> None:
+    """Write `out/model_int8.onnx`: the pooled e5 encoder through `export_int8`."""
+    import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -106,27 +135,12 @@ def _export(e5_dir: Path, out: Path) -> None:
     # same cosine to fp32 (0.9967).
     bert = AutoModel.from_pretrained(str(e5_dir), dtype=torch.float32,
                                      attn_implementation="eager").eval()
-    config = bert.config
-    encoder = _pooled_encoder(bert)
     ids = torch.tensor([[0, 100, 200, 300, 2], [0, 5, 6, 2, 1]])
-    mask = (ids != config.pad_token_id).long()
-    fp32, fused = out / "fp32.onnx", out / "fused.onnx"
+    mask = (ids != bert.config.pad_token_id).long()
     axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
             "embedding": {0: "batch"}}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(encoder, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=_OPSET,
-                          dynamo=False)
-    del encoder, bert
-    model = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=config.num_attention_heads,
-                                     hidden_size=config.hidden_size, opt_level=1)
-    model.save_model_to_file(str(fused))
-    del model
-    fp32.unlink()
-    quantize_dynamic(str(fused), str(out / ONNX_FILE_NAME), weight_type=QuantType.QInt8,
-                     per_channel=True, extra_options={"DefaultTensorType": 1})  # 1: FLOAT
-    fused.unlink()
+    export_int8(_pooled_encoder(bert), (ids, mask), ["input_ids", "attention_mask"], ["embedding"],
+                axes, bert.config, out / ONNX_FILE_NAME)
 
 
 def ensure_onnx_int8(models_dir: Path) -> Path:
@@ -151,7 +165,7 @@ def ensure_onnx_int8(models_dir: Path) -> Path:
         marker = {
             "builder_version": ONNX_BUILDER_VERSION,
             "e5_folder": e5_dir.name,
-            "e5_marker_sha256": _source_marker_sha(e5_dir),
+            "e5_marker_sha256": source_marker_sha(e5_dir),
             "recipe": "torch.onnx.export (TorchScript, eager attention) + onnxruntime BERT fusions + "
                       "quantize_dynamic(QInt8, per_channel)",
             "build_seconds": round(time.perf_counter() - started, 2),

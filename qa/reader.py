@@ -12,6 +12,7 @@ Loading the shipped weights and running them fast lives in `qa.reader_runtime`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -199,38 +200,23 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray,
     return Span(context_index, first, last, score, null)
 
 
-def bf16_supported() -> bool:
-    """Whether this CPU computes bf16 natively (AVX-512 BF16 / AMX). Elsewhere torch emulates it,
-    and bf16 autocast runs several times slower than fp32 (seen on an AVX2-only EPYC: 4 training
-    steps took about 100 s), so reading and training fall back to fp32 there."""
-    import torch
-
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+#: Runs the reader over windows: each window's token ids -> its (start, end) logits, in order.
+Forward = Callable[[list[list[int]]], list[tuple[np.ndarray, np.ndarray]]]
 
 
-def read_spans(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
-               bf16: bool, batch_size: int = 16) -> list[Span]:
+def read_spans(forward: Forward, tokenizer: Any, question: str, contexts: list[str],
+               config: ReaderConfig) -> list[Span]:
     """The best span of every window of every context (unordered): the one way training-time
-    evaluation and answering run the model, so the two cannot read differently."""
-    import torch
-
+    evaluation (torch) and answering (ONNX Runtime) read, so the two cannot read differently."""
     windows = encode(tokenizer, question, contexts, config)
+    if not len(windows):
+        return []
     spans: list[Span] = []
-    model.eval()
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for i in range(0, len(windows), batch_size):
-            ids, mask = pad_batch(windows.input_ids[i:i + batch_size], tokenizer.pad_token_id)
-            start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
-            start, end = start.float().numpy(), end.float().numpy()
-            for j in range(len(ids)):
-                k = i + j
-                ci = windows.context_index[k]
-                span = best_span(start[j], end[j], windows.offsets[k], contexts[ci], ci, config)
-                if span is not None:
-                    spans.append(span)
+    for k, (start, end) in enumerate(forward(windows.input_ids)):
+        ci = windows.context_index[k]
+        span = best_span(start, end, windows.offsets[k], contexts[ci], ci, config)
+        if span is not None:
+            spans.append(span)
     return spans
 
 
@@ -257,14 +243,3 @@ def build_span_reader(encoder: Any) -> torch.nn.Module:
 
 #: Parameters the reader shares with the embedding model untouched, so they are not shipped.
 FROZEN_PARAMETERS = ("encoder.embeddings.word_embeddings.weight",)
-
-
-def pad_batch(input_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-padded id and attention-mask arrays for a batch of windows."""
-    width = max(len(ids) for ids in input_ids)
-    ids = np.full((len(input_ids), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(input_ids), width), dtype=np.int64)
-    for i, row in enumerate(input_ids):
-        ids[i, : len(row)] = row
-        mask[i, : len(row)] = 1
-    return ids, mask

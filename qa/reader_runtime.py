@@ -1,28 +1,34 @@
-"""Load the shipped reader weights on top of the rebuilt e5 model and run them on the CPU.
+"""Load the shipped reader and run it on the CPU with ONNX Runtime, int8.
 
 The weights in `qa/reader_model/` (`reader.safetensors`: every encoder weight but the word
-embeddings, plus the span head, in fp16) are checked against the sha256 in `reader.json` before use,
-then laid over the rebuilt multilingual-e5-small, whose word embeddings they share. Inference runs
-in bfloat16 where the CPU has native support (AVX-512 BF16 / AMX: about 2.5x faster than fp32,
-same answers on reader-dev), else in fp32.
+embeddings, plus the span head, in fp16) are checked against the sha256 in `reader.json`, laid over
+the rebuilt multilingual-e5-small and built once into an int8 ONNX file (`qa.reader_onnx`). Each
+window runs on its own core, several side by side: no padding to compute, and a window's logits
+depend on that window only (dynamic quantization scales activations per call, so a window batched
+with others would read slightly differently depending on its neighbours).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from index import Settings
 from index.compute import compute_turn
 from index.errors import ModelError
 from index.split import file_sha256
 
-from .reader import FROZEN_PARAMETERS, READER_FORMAT, ReaderConfig, Span, bf16_supported, read_spans
+from .reader import READER_FORMAT, ReaderConfig, Span, read_spans
+from .reader_onnx import READER_RUNTIME_ID, ensure_reader_onnx
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +45,11 @@ class ReaderFingerprint:
     name: str
     sha256: str
     format: int
+    runtime: str  # how it runs (the int8 export recipe): its answers are that file's
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
-        return {"name": self.name, "sha256": self.sha256, "format": self.format}
+        return {"name": self.name, "sha256": self.sha256, "format": self.format, "runtime": self.runtime}
 
 
 def reader_dir(settings: Settings) -> Path:
@@ -73,48 +80,54 @@ def read_meta(folder: Path) -> dict[str, Any]:
 class Reader:
     """The trained span reader, ready to read (question, contexts) pairs."""
 
-    def __init__(self, settings: Settings) -> None:
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
+    def __init__(self, settings: Settings, threads: int | None = None) -> None:
+        from transformers import AutoTokenizer
 
         from index.embed import resolve_model_path
-
-        from .reader import build_span_reader
 
         started = time.perf_counter()
         folder = reader_dir(settings)
         meta = read_meta(folder)
         self.config = ReaderConfig(**meta["config"])
-        self.fingerprint = ReaderFingerprint("articleqa-reader", meta["sha256"], READER_FORMAT)
-        transformers_logging.disable_progress_bar()
-        base = resolve_model_path(settings.with_(model=settings.reader_base_model))
-        verbosity = transformers_logging.get_verbosity()
-        transformers_logging.set_verbosity_error()  # the unused pooler is reported, harmlessly
+        self.fingerprint = ReaderFingerprint("articleqa-reader", meta["sha256"], READER_FORMAT,
+                                             READER_RUNTIME_ID)
+        base = Path(resolve_model_path(settings.with_(model=settings.reader_base_model)))
+        onnx_file = ensure_reader_onnx(folder / WEIGHTS_NAME, meta["sha256"], base, settings.models_dir)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(base)
-            encoder = AutoModel.from_pretrained(base, dtype=torch.float32, add_pooling_layer=False)
-        except Exception as exc:  # any loader failure is one clear error
-            raise ModelError(f"cannot load the reader's base model: {exc}") from exc
-        finally:
-            transformers_logging.set_verbosity(verbosity)
-        model = build_span_reader(encoder)
-        state = {k: v.float() for k, v in load_file(str(folder / WEIGHTS_NAME)).items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if unexpected or set(missing) - set(FROZEN_PARAMETERS):
-            raise ModelError(f"the reader weights do not fit the base model ({len(missing)} missing, "
-                             f"{len(unexpected)} unexpected tensors); reinstall articleqa")
-        self.model = model.eval()
-        self.bf16 = bf16_supported()
-        log.info("loaded the reader (%s) in %.1fs", "bf16" if self.bf16 else "fp32",
-                 time.perf_counter() - started)
+            import onnxruntime as ort
 
-    def read(self, question: str, contexts: list[str], batch_size: int = 16) -> list[Span]:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(base))
+            options = ort.SessionOptions()
+            # One core per window, as many windows at once as there are cores (the embedder's
+            # choice too, `index.onnx_embed`); no spinning threads burning cores between calls.
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self.session = ort.InferenceSession(str(onnx_file), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime and the tokenizer raise their own types
+            raise ModelError(f"cannot load the reader from {onnx_file}: {exc}; delete "
+                             f"{onnx_file.parent} so it is rebuilt") from exc
+        self._workers = ThreadPoolExecutor(max(1, threads or os.cpu_count() or 1),
+                                           thread_name_prefix="reader")
+        log.info("loaded the reader (%s) in %.1fs", READER_RUNTIME_ID, time.perf_counter() - started)
+
+    def _window(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        array = np.asarray([ids], dtype=np.int64)
+        start, end = self.session.run(None, {"input_ids": array, "attention_mask": np.ones_like(array)})
+        return start[0], end[0]
+
+    def forward(self, windows: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Start and end logits of every window (`qa.reader.Forward`), windows side by side."""
+        if len(windows) == 1:
+            return [self._window(windows[0])]
+        return list(self._workers.map(self._window, windows))
+
+    def read(self, question: str, contexts: list[str]) -> list[Span]:
         """The best span of every window of every context (unordered)."""
-        with compute_turn():  # one model call at a time in this process, both cores to it
-            return read_spans(self.model, self.tokenizer, question, contexts, self.config, self.bf16,
-                              batch_size)
+        with compute_turn():  # one model call at a time in this process, all cores to it
+            return read_spans(self.forward, self.tokenizer, question, contexts, self.config)
 
 
 _SHARED: dict[tuple[str, str], Reader] = {}

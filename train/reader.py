@@ -29,11 +29,10 @@ from qa.gloss import shared_glossary
 from qa.reader import (
     FROZEN_PARAMETERS,
     READER_FORMAT,
+    Forward,
     ReaderConfig,
-    bf16_supported,
     build_span_reader,
     encode,
-    pad_batch,
     read_spans,
     span_labels,
 )
@@ -158,14 +157,48 @@ def load_base(base_dir: Path, attention_dropout: float = 0.0) -> tuple[Any, Any]
     return build_span_reader(encoder), tokenizer
 
 
-def predict(model: Any, tokenizer: Any, question: str, contexts: list[str], config: ReaderConfig,
-            bf16: bool = True, batch_size: int = 32) -> list:
-    """The best span of every window (for training-time evaluation; `qa.reader.read_spans`)."""
-    return read_spans(model, tokenizer, question, contexts, config, bf16, batch_size)
+def bf16_supported() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 / AMX). Elsewhere torch emulates it,
+    and bf16 autocast runs several times slower than fp32 (seen on an AVX2-only EPYC: 4 training
+    steps took about 100 s), so training falls back to fp32 there."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
-def evaluate(model: Any, tokenizer: Any, examples: Sequence[ReaderExample], config: ReaderConfig,
-             bf16: bool = True, glossed: bool = False) -> dict[str, float]:
+def pad_batch(input_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded id and attention-mask arrays for a batch of windows."""
+    width = max(len(ids) for ids in input_ids)
+    ids = np.full((len(input_ids), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(input_ids), width), dtype=np.int64)
+    for i, row in enumerate(input_ids):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return ids, mask
+
+
+def torch_forward(model: Any, pad_id: int, bf16: bool, batch_size: int = 32) -> Forward:
+    """The torch model being trained as a `qa.reader.Forward` (padded batches, no gradients)."""
+    import torch
+
+    def forward(windows: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        model.eval()
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            for i in range(0, len(windows), batch_size):
+                ids, mask = pad_batch(windows[i:i + batch_size], pad_id)
+                start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
+                out += list(zip(start.float().numpy(), end.float().numpy(), strict=True))
+        return out
+
+    return forward
+
+
+def evaluate(forward: Forward, tokenizer: Any, examples: Sequence[ReaderExample], config: ReaderConfig,
+             glossed: bool = False) -> dict[str, float]:
     """Reader-dev figures: F1 / EM of the best span over all of a question's contexts (answer and
     distractors), and how well the margin separates "answer here" from "answer hidden".
     `glossed`: the questions asked in English words (`train.glossed`) instead."""
@@ -176,7 +209,7 @@ def evaluate(model: Any, tokenizer: Any, examples: Sequence[ReaderExample], conf
         question = example.question
         if glossary is not None and rng is not None:
             question = english_question(question, glossary, rng)
-        spans = predict(model, tokenizer, question, contexts, config, bf16)
+        spans = read_spans(forward, tokenizer, question, contexts, config)
         n_pos = len(example.positives)
         if not spans:
             continue
@@ -245,6 +278,7 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     train_examples = read_examples(Path(data_dir) / "train.jsonl")[:limit]
     dev_examples = read_examples(Path(data_dir) / "dev.jsonl")[:limit]
     model, tokenizer = load_base(base_dir, recipe.attention_dropout)
+    forward = torch_forward(model, tokenizer.pad_token_id, bf16)  # reader-dev figures while training
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(name not in FROZEN_PARAMETERS)
     layers = model.encoder.config.num_hidden_layers
@@ -332,20 +366,18 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
                         "loss": float(np.mean(losses[-recipe.checkpoint_every:])),
                         "elapsed_s": round(time.time() - started, 1)})
             if step % recipe.eval_every == 0 and step < total:
-                figures = evaluate(model, tokenizer, dev_examples[: recipe.eval_questions], config,
-                                   bf16)
+                figures = evaluate(forward, tokenizer, dev_examples[: recipe.eval_questions], config)
                 record({"step": step, "dev_sample": figures})
                 bar.write(f"step {step}: reader-dev sample {figures}")
         epoch, epoch_start = epoch + 1, epoch_start + len(batches)
     bar.close()
-    figures = evaluate(model, tokenizer, dev_examples, config, bf16)
+    figures = evaluate(forward, tokenizer, dev_examples, config)
     record({"step": step, "dev": figures})
     meta = {"recipe": asdict(recipe), "config": config.as_dict(), "steps": step, "rescheduled": rescheduled,
             "train_questions": len(train_examples), "dev_questions": len(dev_examples),
             "reader_dev": figures, "bf16_used": bf16}
     if recipe.glossed_share > 0:
-        meta["reader_dev_glossed"] = evaluate(model, tokenizer, dev_examples, config, bf16,
-                                              glossed=True)
+        meta["reader_dev_glossed"] = evaluate(forward, tokenizer, dev_examples, config, glossed=True)
         record({"step": step, "dev_glossed": meta["reader_dev_glossed"]})
     save_weights(model, Path(out_dir), meta)
     return meta
