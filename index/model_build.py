@@ -624,6 +624,28 @@ def finish_build(tmp: Path, target: Path, marker: dict[str, Any],
     install_folder(tmp, target, complete)
 
 
+def build_folder(models_dir: Path, prefix: str, target: Path, what: str,
+                 build: Callable[[Path], dict[str, Any]], complete: Callable[[Path], bool],
+                 advice: Callable[[Exception], str]) -> None:
+    """Build a derived model folder (an ONNX file) at `target`: `build(tmp)` writes the files into
+    a fresh folder under `models_dir` (prefix `prefix`) and returns the marker's fields; the folder
+    is then checksummed and renamed into place (`finish_build`), or removed when anything fails,
+    with `advice(error)` as the message."""
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=models_dir))
+    except OSError as exc:
+        raise ModelError(f"Cannot create the {what} folder under {models_dir}: {exc}") from exc
+    started = time.perf_counter()
+    logger.info("building the %s (about 30 s, once)", what)
+    with removed_on_failure(tmp, advice):
+        marker = build(tmp)
+        marker.update(build_seconds=round(time.perf_counter() - started, 2),
+                      created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        finish_build(tmp, target, marker, complete)
+    logger.info("built %s in %.1f s", target, time.perf_counter() - started)
+
+
 def install_folder(tmp: Path, target: Path, complete: Callable[[Path], bool]) -> None:
     """Atomically move the finished build folder `tmp` to `target`; a stale or damaged `target`
     (`complete` says no) is moved aside first, and one another process just finished wins."""

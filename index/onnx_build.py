@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
 from .model_build import (
     MARKER_NAME,
+    build_folder,
     ensure_e5_model,
     files_verified,
-    finish_build,
     model_dir_for,
-    removed_on_failure,
 )
-
-logger = logging.getLogger(__name__)
 
 #: Bump when the recipe's output changes: a folder built by another version is rebuilt, and the
 #: version is part of the model fingerprint, so vectors of another recipe are never mixed in.
@@ -89,13 +83,14 @@ def _pooled_encoder(bert: Any) -> Any:
     return Encoder()
 
 
-def export_int8(module: Any, example: tuple[Any, ...], input_names: list[str], output_names: list[str],
-                dynamic_axes: dict[str, dict[int, str]], config: Any, target: Path) -> None:
-    """Write `target`: a BERT-encoder torch `module` (built with eager attention) exported to ONNX,
-    fused by ONNX Runtime's BERT optimizer and dynamically quantized to int8 (QInt8 weights per
-    output channel, MatMul, Attention and Gather). The one recipe for every int8 file articleqa
-    runs (the embedder here, the reader in `qa.reader_onnx`); the fp32 intermediates are removed.
-    """
+def export_fused(module: Any, example: tuple[Any, ...], input_names: list[str], output_names: list[str],
+                 dynamic_axes: dict[str, dict[int, str]], config: Any, target: Path,
+                 int8: bool) -> None:
+    """Write `target`: a BERT-encoder torch `module` (built with eager attention) exported to ONNX
+    and fused by ONNX Runtime's BERT optimizer (attention, layer norms, GELU); with `int8`, then
+    dynamically quantized (QInt8 weights per output channel: MatMul, Attention, embeddings). The
+    one recipe for every ONNX file articleqa runs (the int8 embedder here, the fp32 reader in
+    `qa.reader_onnx`); intermediate files are removed."""
     import warnings
 
     import torch
@@ -112,18 +107,19 @@ def export_int8(module: Any, example: tuple[Any, ...], input_names: list[str], o
         model = optimizer.optimize_model(str(fp32), model_type="bert",
                                          num_heads=config.num_attention_heads,
                                          hidden_size=config.hidden_size, opt_level=1)
-        model.save_model_to_file(str(fused))
+        model.save_model_to_file(str(fused if int8 else target))
         del model
         fp32.unlink()
-        quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": 1})  # 1: FLOAT
+        if int8:
+            quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                             extra_options={"DefaultTensorType": 1})  # 1: FLOAT
     finally:
         fp32.unlink(missing_ok=True)
         fused.unlink(missing_ok=True)
 
 
 def _export(e5_dir: Path, out: Path) -> None:
-    """Write `out/model_int8.onnx`: the pooled e5 encoder through `export_int8`."""
+    """Write `out/model_int8.onnx`: the pooled e5 encoder through `export_fused`, quantized."""
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -139,8 +135,8 @@ def _export(e5_dir: Path, out: Path) -> None:
     mask = (ids != bert.config.pad_token_id).long()
     axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
             "embedding": {0: "batch"}}
-    export_int8(_pooled_encoder(bert), (ids, mask), ["input_ids", "attention_mask"], ["embedding"],
-                axes, bert.config, out / ONNX_FILE_NAME)
+    export_fused(_pooled_encoder(bert), (ids, mask), ["input_ids", "attention_mask"], ["embedding"],
+                 axes, bert.config, out / ONNX_FILE_NAME, int8=True)
 
 
 def ensure_onnx_int8(models_dir: Path) -> Path:
@@ -151,28 +147,19 @@ def ensure_onnx_int8(models_dir: Path) -> Path:
     target = onnx_dir_for(models_dir)
     if is_onnx_complete(target, e5_dir):
         return target
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=models_dir))
-    except OSError as exc:
-        raise ModelError(f"Cannot create the int8 ONNX folder under {models_dir}: {exc}") from exc
-    started = time.perf_counter()
-    logger.info("building the int8 ONNX embedding model (about 30 s, once)")
-    with removed_on_failure(tmp, lambda exc: (
-            f"Building the int8 ONNX embedding model from {e5_dir} failed: {exc}. Retry; if it "
-            f"persists, reinstall onnxruntime (`pip install --force-reinstall onnxruntime`) or "
-            f"choose the torch backend (`--embed-backend torch`).")):
+
+    def build(tmp: Path) -> dict[str, Any]:
         _export(e5_dir, tmp)
-        marker = {
-            "builder_version": ONNX_BUILDER_VERSION,
-            "e5_folder": e5_dir.name,
-            "e5_marker_sha256": source_marker_sha(e5_dir),
-            "recipe": "torch.onnx.export (TorchScript, eager attention) + onnxruntime BERT fusions + "
-                      "quantize_dynamic(QInt8, per_channel)",
-            "build_seconds": round(time.perf_counter() - started, 2),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        finish_build(tmp, target, marker, lambda folder: is_onnx_complete(folder, e5_dir))
-    logger.info("built %s in %.1f s", target, time.perf_counter() - started)
+        return {"builder_version": ONNX_BUILDER_VERSION, "e5_folder": e5_dir.name,
+                "e5_marker_sha256": source_marker_sha(e5_dir),
+                "recipe": "torch.onnx.export (TorchScript, eager attention) + onnxruntime BERT "
+                          "fusions + quantize_dynamic(QInt8, per_channel)"}
+
+    build_folder(models_dir, _TMP_PREFIX, target, "int8 ONNX embedding model", build,
+                 lambda folder: is_onnx_complete(folder, e5_dir), lambda exc: (
+                     f"Building the int8 ONNX embedding model from {e5_dir} failed: {exc}. Retry; if "
+                     f"it persists, reinstall onnxruntime (`pip install --force-reinstall "
+                     f"onnxruntime`) or choose the torch backend (`--embed-backend torch`)."))
     return target
 
 

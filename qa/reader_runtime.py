@@ -1,11 +1,10 @@
-"""Load the shipped reader and run it on the CPU with ONNX Runtime, int8.
+"""Load the shipped reader and run it on the CPU with ONNX Runtime.
 
 The weights in `qa/reader_model/` (`reader.safetensors`: every encoder weight but the word
 embeddings, plus the span head, in fp16) are checked against the sha256 in `reader.json`, laid over
-the rebuilt multilingual-e5-small and built once into an int8 ONNX file (`qa.reader_onnx`). Each
-window runs on its own core, several side by side: no padding to compute, and a window's logits
-depend on that window only (dynamic quantization scales activations per call, so a window batched
-with others would read slightly differently depending on its neighbours).
+the rebuilt multilingual-e5-small and built once into a fused fp32 ONNX file (`qa.reader_onnx`).
+Each window runs alone on one core, as many side by side as there are cores: no padding to
+compute, and a window's logits depend on that window only.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ class ReaderFingerprint:
     name: str
     sha256: str
     format: int
-    runtime: str  # how it runs (the int8 export recipe): its answers are that file's
+    runtime: str  # how it runs (`qa.reader_onnx.READER_RUNTIME_ID`)
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -142,3 +141,8 @@ def shared_reader(settings: Settings) -> Reader:
         if reader is None:
             reader = _SHARED[key] = Reader(settings)
         return reader
+
+
+if __name__ == "__main__":  # `python -m qa.reader_runtime` (the Makefile's `model` target)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(Reader(Settings()).fingerprint.as_dict())

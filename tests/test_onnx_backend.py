@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from damage import flip_middle_byte
 
 from index import Library, Settings, onnx_build
 from index.embed import Embedder
@@ -189,11 +190,7 @@ def test_flipped_byte_is_detected_and_rebuilt(settings: Settings, int8_embedder:
     assert file_sha256(target / ONNX_FILE_NAME) == recorded
 
     path = target / ONNX_FILE_NAME
-    with path.open("r+b") as fh:
-        fh.seek(path.stat().st_size // 2)
-        byte = fh.read(1)
-        fh.seek(-1, 1)
-        fh.write(bytes([byte[0] ^ 0xFF]))
+    flip_middle_byte(path)
     _VERIFIED.pop(target, None)  # verified once per process; a new process would check again
     assert not is_onnx_complete(target, model_dir_for(models))
     exports: list[Path] = []
