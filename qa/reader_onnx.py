@@ -1,10 +1,10 @@
 """Build the ONNX Runtime file of a reader weights folder, offline, once per weights.
 
 Why: the reader is most of an answer's time. On 2 AVX2 cores ONNX Runtime runs the fused fp32
-graph one window per core 1.3x as fast as torch reads the same windows in a padded batch, with
-the same logits (within 1e-5), so answers and their calibration do not move. Int8 weights would
-read 1.8x as fast but lost reader-dev EM (0.579 -> 0.554) and doubled the built-in dev split's
-false abstentions at the calibrated margin, so they are not used (the comparison:
+graph one window per core 1.37x as fast as torch reads the same windows in a padded batch, with
+the same logits (about 1e-5 apart), so answers and their calibration do not move. Int8 weights would
+read 1.8x as fast but lost reader-dev EM (0.579 -> 0.554) and, recalibrated, raised the built-in
+dev split's false abstentions from 6.7% to 11.2%, so they are not used (the comparison:
 `qa/reader_model/MODEL_CARD.md`, `docs/bench/reader-backends.json`).
 
 The recipe is `index.onnx_build.export_fused` (the one the embedder's int8 file uses, without its
