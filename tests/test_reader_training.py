@@ -83,6 +83,7 @@ def test_examples_split_by_article_with_answers_and_negatives(tiny_root: Path) -
 @pytest.mark.slow
 def test_a_few_training_steps_write_loadable_weights(tiny_root: Path, tmp_path: Path, e5_model_dir: Path,
                                                      settings) -> None:
+    from qa.reader import ReaderConfig
     from qa.reader_runtime import Reader
     from train.reader import META_NAME, Recipe, train
 
@@ -104,7 +105,25 @@ def test_a_few_training_steps_write_loadable_weights(tiny_root: Path, tmp_path: 
     assert glossed["steps"] == 4  # resumed with glossed questions from here on: recorded as such
     assert glossed["rescheduled"][-1]["to"] == {"glossed_share": 1.0}
     assert 0.0 <= glossed["reader_dev_glossed"]["f1"] <= 1.0
-    assert json.loads((tmp_path / "out" / META_NAME).read_text())["sha256"]
+    shipped_sha = json.loads((tmp_path / "out" / META_NAME).read_text())["sha256"]
+    assert shipped_sha
+    # Going on from those weights (no checkpoint) with near misses: more windows, all the extra
+    # ones labelled "no answer", and the start recorded.
+    from train.reader import epoch_batches, load_base
+
+    _, tokenizer = load_base(e5_model_dir)
+    examples = read_examples(data / "train.jsonl")[:12]
+    plain = epoch_batches(examples, tokenizer, ReaderConfig(), recipe, 0)
+    with_misses = dataclasses.replace(recipe, near_miss_share=1.0)
+    missed = epoch_batches(examples, tokenizer, ReaderConfig(), with_misses, 0)
+    extra = sum(len(b.ids) for b in missed) - sum(len(b.ids) for b in plain)
+    assert extra > 0
+    no_answer = (sum(s == 0 for b in missed for s in b.starts) - sum(s == 0 for b in plain for s in b.starts))
+    assert no_answer == extra
+    further = train(data, tmp_path / "work-further", tmp_path / "out-further", e5_model_dir,
+                    dataclasses.replace(recipe, near_miss_share=1.0), max_steps=1, limit=12, progress=False,
+                    init=tmp_path / "out")
+    assert further["started_from"]["sha256"] == shipped_sha and further["steps"] == 1
     reader = Reader(settings.with_(reader_dir=tmp_path / "out"))
     example = read_examples(data / "train.jsonl")[0]
     spans = reader.read(example.question, [example.positives[0].text])

@@ -37,8 +37,9 @@ from qa.reader import (
     span_labels,
 )
 
-from .data import ReaderExample, read_examples
+from .data import Context, ReaderExample, read_examples
 from .glossed import english_question
+from .near_miss import NameBank, near_miss
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ class Recipe:
     #: instead (`train.glossed`), so the reader learns to read English questions over Chinese text.
     glossed_share: float = 0.0
     glossed_from_epoch: int = 0
+    #: This share of the (not glossed) questions also gives a near miss (`train.near_miss`): the
+    #: question with a name or number swapped for one its answer context lacks, read over that
+    #: context and labelled "no answer".
+    near_miss_share: float = 0.0
     bf16: bool = True
     seed: int = 13
     checkpoint_every: int = 100
@@ -95,12 +100,16 @@ def _windows_for(tokenizer: Any, question: str, contexts: list, config: ReaderCo
 
 
 def epoch_batches(examples: Sequence[ReaderExample], tokenizer: Any, config: ReaderConfig,
-                  recipe: Recipe, epoch: int) -> list[_Batch]:
-    """The batches of one epoch, the same every time for the same epoch (so a run can resume)."""
+                  recipe: Recipe, epoch: int, names: NameBank | None = None) -> list[_Batch]:
+    """The batches of one epoch, the same every time for the same epoch (so a run can resume).
+    `names`: what near misses draw their swapped-in names from (needed when the recipe has them)."""
     rng = random.Random(recipe.seed * 1000 + epoch)
     glossing = recipe.glossed_share > 0 and epoch >= recipe.glossed_from_epoch
     gloss_rng = random.Random(recipe.seed * 7919 + epoch)  # apart, so earlier epochs stay as they were
+    miss_rng = random.Random(recipe.seed * 104729 + epoch)
     glossary = shared_glossary() if glossing else None
+    if recipe.near_miss_share > 0 and names is None:
+        names = NameBank(example.question for example in examples)
     windows: list[tuple[list[int], int, int]] = []
     for example in examples:
         contexts = [rng.choice(example.positives)]
@@ -110,6 +119,10 @@ def epoch_batches(examples: Sequence[ReaderExample], tokenizer: Any, config: Rea
         question = example.question
         if glossary is not None and gloss_rng.random() < recipe.glossed_share:
             question = english_question(question, glossary, gloss_rng)
+        elif names is not None and miss_rng.random() < recipe.near_miss_share:
+            missed = near_miss(question, contexts[0].text, names, miss_rng)
+            if missed is not None:
+                windows += _windows_for(tokenizer, missed, [Context(contexts[0].text)], config)
         windows += _windows_for(tokenizer, question, contexts, config)
     rng.shuffle(windows)
     # Similar lengths share a batch (less padding); batches are then shuffled.
@@ -233,6 +246,23 @@ def _auc(positive: list[float], negative: list[float]) -> float:
     return float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
 
 
+def _lay_over(model: Any, init: Path) -> dict[str, Any]:
+    """Load a shipped reader's weights (checked against its recorded sha256) into `model`; returns
+    what the metadata records of where training started."""
+    from safetensors.torch import load_file
+
+    meta = json.loads((init / META_NAME).read_text(encoding="utf-8"))
+    digest = file_sha256(init / WEIGHTS_NAME)
+    if digest != meta.get("sha256"):
+        raise RuntimeError(f"{init / WEIGHTS_NAME} does not match the sha256 in its {META_NAME}")
+    state = {k: v.float() for k, v in load_file(str(init / WEIGHTS_NAME)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - set(FROZEN_PARAMETERS):
+        raise RuntimeError(f"{init} does not fit the base model")
+    return {"sha256": digest, "steps": meta.get("steps"), "recipe": meta.get("recipe"),
+            "rescheduled": meta.get("rescheduled", [])}
+
+
 def _atomic_torch_save(obj: Any, path: Path) -> None:
     import torch
 
@@ -262,10 +292,13 @@ def save_weights(model: Any, out_dir: Path, meta: dict[str, Any]) -> Path:
 
 def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe: Recipe | None = None,
           config: ReaderConfig | None = None, max_steps: int | None = None, limit: int | None = None,
-          progress: bool = True) -> dict[str, Any]:
+          progress: bool = True, init: Path | None = None) -> dict[str, Any]:
     """Train (or resume) the reader; writes checkpoints to `work_dir`, the weights to `out_dir`.
 
-    `max_steps` and `limit` (questions per split) shrink a run for tests and probes.
+    `init`: a reader weights folder (`reader.safetensors` + `reader.json`) to start from instead of
+    a random head, with a fresh optimizer and schedule (to go on training a shipped reader whose
+    checkpoint is gone). `max_steps` and `limit` (questions per split) shrink a run for tests and
+    probes.
     """
     import torch
     from tqdm import tqdm
@@ -278,12 +311,14 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     train_examples = read_examples(Path(data_dir) / "train.jsonl")[:limit]
     dev_examples = read_examples(Path(data_dir) / "dev.jsonl")[:limit]
     model, tokenizer = load_base(base_dir, recipe.attention_dropout)
+    started_from = _lay_over(model, Path(init)) if init is not None else None
     forward = torch_forward(model, tokenizer.pad_token_id, bf16)  # reader-dev figures while training
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(name not in FROZEN_PARAMETERS)
     layers = model.encoder.config.num_hidden_layers
     optimizer = torch.optim.AdamW(_parameter_groups(model, recipe, layers))
-    steps_per_epoch = len(epoch_batches(train_examples, tokenizer, config, recipe, 0))
+    names = NameBank(e.question for e in train_examples) if recipe.near_miss_share > 0 else None
+    steps_per_epoch = len(epoch_batches(train_examples, tokenizer, config, recipe, 0, names))
     total = max(1, math.ceil(steps_per_epoch * recipe.epochs))
     if max_steps is not None:
         total = min(total, max_steps)
@@ -335,7 +370,7 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     losses: list[float] = []
     epoch, epoch_start = 0, 0  # epochs differ a little in length (contexts overflow differently)
     while step < total:
-        batches = epoch_batches(train_examples, tokenizer, config, recipe, epoch)
+        batches = epoch_batches(train_examples, tokenizer, config, recipe, epoch, names)
         if step >= epoch_start + len(batches):  # resuming past this epoch
             epoch, epoch_start = epoch + 1, epoch_start + len(batches)
             continue
@@ -376,6 +411,8 @@ def train(data_dir: Path, work_dir: Path, out_dir: Path, base_dir: Path, recipe:
     meta = {"recipe": asdict(recipe), "config": config.as_dict(), "steps": step, "rescheduled": rescheduled,
             "train_questions": len(train_examples), "dev_questions": len(dev_examples),
             "reader_dev": figures, "bf16_used": bf16}
+    if started_from is not None:
+        meta["started_from"] = started_from
     if recipe.glossed_share > 0:
         meta["reader_dev_glossed"] = evaluate(forward, tokenizer, dev_examples, config, glossed=True)
         record({"step": step, "dev_glossed": meta["reader_dev_glossed"]})
@@ -407,6 +444,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="share of questions asked in English words (train.glossed)")
     parser.add_argument("--glossed-from-epoch", type=int, default=Recipe.glossed_from_epoch,
                         help="first epoch with glossed questions")
+    parser.add_argument("--near-miss-share", type=float, default=Recipe.near_miss_share,
+                        help="share of questions that also give a near-miss 'no answer' example")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this reader weights folder (fresh optimizer), not a random head")
+    parser.add_argument("--warmup", type=float, default=Recipe.warmup, help="share of steps warming up")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N questions per split")
     args = parser.parse_args(argv)
@@ -416,8 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("training data: %s", counts)
     base = ensure_e5_model(Settings().models_dir)
     recipe = Recipe(epochs=args.epochs, lr=args.lr, glossed_share=args.glossed_share,
-                    glossed_from_epoch=args.glossed_from_epoch)
-    meta = train(args.data, args.work, args.out, base, recipe, max_steps=args.max_steps, limit=args.limit)
+                    glossed_from_epoch=args.glossed_from_epoch, near_miss_share=args.near_miss_share,
+                    warmup=args.warmup)
+    meta = train(args.data, args.work, args.out, base, recipe, max_steps=args.max_steps, limit=args.limit,
+                 init=args.init)
     print(json.dumps(meta["reader_dev"]))
     return 0
 
