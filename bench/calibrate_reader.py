@@ -8,6 +8,10 @@ Per question, the reader's best margin (span over "no answer") over the passages
 The threshold maximises 2 x built-in unanswerable recall + hidden-paragraph recall while false
 abstentions on reader-dev stay within `--max-false` (the built-in split's are reported).
 DRCD test, XQuAD, ExpMRC and the built-in test split are never read here.
+Then the early exit (`reader_early_exit`): the lowest margin at which stopping after the best
+`reader_first_passages` passages costs at most `--max-early-loss` of F1 kept on any dev set
+(simulated from the same full readings; abstention cannot change, as the margin is at least the
+threshold).
 Usage: python bench/calibrate_reader.py [--every 2] [--out docs/bench/reader-calibration.json]
 """
 
@@ -56,8 +60,46 @@ def collect(engine: ArticleQA, items: list[GoldItem], label: str,
         text = best.text
         rows.append({"set": label, "id": item.id, "answerable": answerable, "margin": best.margin,
                      "f1": char_f1(text, list(item.answers)) if answerable else 0.0,
-                     "question": query, "span": text, "english": "en" in item.tags})
+                     "question": query, "span": text, "english": "en" in item.tags,
+                     # every reading (passage rank, margin, F1): what an early exit would have kept
+                     "readings": [[r.context, round(r.margin, 4),
+                                   round(char_f1(r.text, list(item.answers)), 4) if answerable else 0.0]
+                                  for r in readings]})
     return rows
+
+
+def early_exit_rates(rows: list[dict], threshold: float, enough: float | None,
+                     first: int) -> dict[str, float]:
+    """F1 kept per set, and the share of questions answered from the first `first` passages alone,
+    when reading stops there as soon as a span beats "no answer" by `enough` (None: never)."""
+    out: dict[str, float] = {}
+    for name in sorted({r["set"] for r in rows}):
+        part = [r for r in rows if r["set"] == name and r.get("readings")]
+        kept, early = [], []
+        for r in part:
+            readings = [tuple(x) for x in r["readings"]]
+            head = [x for x in readings if x[0] < first]
+            stop = enough is not None and bool(head) and max(x[1] for x in head) >= enough
+            _, margin, f1 = max(head if stop else readings, key=lambda x: x[1])
+            early.append(stop)
+            if r["answerable"]:
+                kept.append(f1 if margin >= threshold else 0.0)
+        if kept:
+            out[f"{name} F1 kept"] = round(float(np.mean(kept)), 4)
+        out[f"{name} read early"] = round(float(np.mean(early)), 4) if early else 0.0
+    return out
+
+
+def choose_early_exit(rows: list[dict], threshold: float, first: int,
+                      max_loss: float) -> tuple[float | None, dict[str, float]]:
+    """The lowest early-exit margin (at least the abstention margin) whose F1 kept falls by at
+    most `max_loss` on every dev set against reading every passage; None when none does."""
+    full = early_exit_rates(rows, threshold, None, first)
+    for enough in np.arange(max(threshold, 0.0), 20.01, 0.25):
+        r = early_exit_rates(rows, threshold, float(enough), first)
+        if all(r[k] >= full[k] - max_loss for k in full if k.endswith("F1 kept")):
+            return round(float(enough), 2), r
+    return None, full
 
 
 def rates(rows: list[dict], threshold: float) -> dict[str, float]:
@@ -104,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=Path, default=Path("/tmp/calibrate_reader.jsonl"))
     parser.add_argument("--reuse", action="store_true", help="choose from the rows of an earlier run")
     parser.add_argument("--out", type=Path, help="write the chosen threshold and its rates as JSON")
+    parser.add_argument("--max-early-loss", type=float, default=0.002,
+                        help="largest fall in F1 kept on any dev set that the early exit may cost")
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = Settings().with_(reader_early_exit=None)  # every passage read: the early exit is chosen below
     if args.reuse:
         rows = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()]
     else:
@@ -125,10 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     english = [{**r, "set": "builtin-dev English"} for r in rows
                if r["set"] == "builtin-dev" and r.get("english")]
     chosen.update(rates(english, threshold))
+    first = settings.reader_first_passages
+    early_exit, early = choose_early_exit(rows, threshold, first, args.max_early_loss)
+    print("early exit:", json.dumps({"reader_early_exit": early_exit, **early}))
     if args.out:
         counts = {name: sum(r["set"] == name for r in rows) for name in sorted({r["set"] for r in rows})}
+        early_report = {
+            "first_passages": first, "max_loss": args.max_early_loss, "margin": early_exit, "rates": early,
+            "all_read": early_exit_rates(rows, threshold, None, first),
+            "sweep": {f"{e:.1f}": early_exit_rates(rows, threshold, float(e), first)
+                      for e in np.arange(0.0, 12.01, 1.0)}}
         args.out.write_text(json.dumps({"questions": counts, "max_false": args.max_false,
-                                        "threshold": threshold, "rates": chosen,
+                                        "threshold": threshold, "rates": chosen, "early_exit": early_report,
                                         "sweep": {f"{t:.1f}": rates(rows, float(t))
                                                   for t in np.arange(-2.0, 6.01, 0.5)}},
                                        ensure_ascii=False, indent=2) + "\n")

@@ -89,6 +89,29 @@ def test_the_reader_answers_with_the_span_and_cites_the_sentence_holding_it(engi
     assert answer.answer.startswith(short) and f"{top.text} [1]" in answer.answer
 
 
+def test_a_sure_span_in_the_best_passages_ends_the_reading_early(engine, settings) -> None:
+    """Reading stops after the best passages when a span there beats "no answer" by the early-exit
+    margin, and gives the answer a full reading gives; below that margin every passage is read."""
+    from qa.answer import Answerer
+
+    question = "閻家山TOD項目總投資多少？"
+    snapshot = engine.library.snapshot
+    hits = engine.retriever.rank(engine.retriever.score(question, snapshot=snapshot),
+                                 settings.reader_passages, snapshot)
+    first = settings.reader_first_passages
+    everything = Answerer(settings.with_(reader_early_exit=None)).read(question, hits, snapshot)
+    assert max(r.context for r in everything) >= first  # every passage was read
+    best = everything[0]
+    assert best.context < first and best.margin > settings.reader_threshold + 0.5
+    sure = settings.with_(reader_early_exit=best.margin - 0.5)
+    early = Answerer(sure).read(question, hits, snapshot)
+    assert early and all(r.context < first for r in early)
+    assert (early[0].start, early[0].end) == (best.start, best.end)
+    unsure = settings.with_(reader_early_exit=best.margin + 0.5)
+    assert [(r.context, r.start) for r in Answerer(unsure).read(question, hits, snapshot)] == [
+        (r.context, r.start) for r in everything]
+
+
 def test_the_short_answer_follows_a_simplified_question(engine) -> None:
     answer = engine.ask("阎家山TOD项目总投资多少？")
     assert answer.short_answer == "26亿元"
