@@ -119,13 +119,13 @@ class Settings:
     reader_dir: Path | None = None
     reader_base_model: str = DEFAULT_MODEL
     reader_passages: int = 4
-    reader_threshold: float = -1.7
+    reader_threshold: float = -1.1
     #: The reader reads the best `reader_first_passages` passages first (one per core, so no core
     #: waits), and the others only when no span there beats "no answer" by `reader_early_exit`:
     #: a span that sure is the answer a full reading gives too, nearly always, at half the time.
     #: Chosen on dev data only by bench/calibrate_reader.py; None reads every passage always.
     reader_first_passages: int = 2
-    reader_early_exit: float | None = 0.05
+    reader_early_exit: float | None = None
     #: Summaries (qa.summarize): how many key sentences per article, the method choosing them
     #: (`lexrank-position`: centrality over the sentence vectors, the walk restarting at early
     #: sentences more often; `lexrank`: centrality alone; `lead`: the first sentences, the baseline),
