@@ -11,7 +11,7 @@ span beats "no answer" by the calibrated margin (`Settings.reader_threshold`, se
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from index import Article, BlockKind, Settings
 from index.store import IndexSnapshot
@@ -108,31 +108,40 @@ class Answerer:
             self._reader = shared_reader(self.settings)
         return self._reader
 
-    def read(self, query: str, hits: list[Hit], snapshot: IndexSnapshot) -> list[Reading]:
+    def read(self, query: str, hits: list[Hit], snapshot: IndexSnapshot,
+             taken: Collection[tuple[str, int, int]] = ()) -> list[Reading]:
         """The reader's best span in every context of the top passages read, widest margin first.
 
         The best `reader_first_passages` are read first; the rest only when no span there beats
         "no answer" by `reader_early_exit` (None: always). Such a span is already sure to be
         answered (the early-exit margin is at least the abstention margin), and a full reading
         nearly always picks it too (bench/calibrate_reader.py measures how often on dev data).
+        Spans in `taken` (given to another part of the same question) are left out, so they
+        never stop the reading early.
         """
         contexts = reading_contexts(hits[: self.settings.reader_passages], snapshot)
         if not contexts:
             return []
         texts = [article.text[a:b] for article, a, b in contexts]
+
+        def readings_of(batch: list[str], first_index: int) -> list[Reading]:
+            found = []
+            for span in self.reader.read(query, batch):
+                index = first_index + span.context_index
+                article, offset, _ = contexts[index]
+                reading = Reading(article, offset + span.start, offset + span.end, span.margin,
+                                  index)
+                if (article.id, reading.start, reading.end) not in taken:
+                    found.append(reading)
+            return found
+
         first, enough = self.settings.reader_first_passages, self.settings.reader_early_exit
         if enough is None or len(texts) <= first:
-            spans = self.reader.read(query, texts)
+            readings = readings_of(texts, 0)
         else:
-            spans = self.reader.read(query, texts[:first])
-            if not any(span.margin >= enough for span in spans):
-                spans += [replace(span, context_index=span.context_index + first)
-                          for span in self.reader.read(query, texts[first:])]
-        readings = []
-        for span in spans:
-            article, offset, _ = contexts[span.context_index]
-            readings.append(Reading(article, offset + span.start, offset + span.end, span.margin,
-                                    span.context_index))
+            readings = readings_of(texts[:first], 0)
+            if not any(r.margin >= enough for r in readings):
+                readings += readings_of(texts[first:], first)
         readings.sort(key=lambda r: r.margin, reverse=True)
         return readings
 
@@ -144,8 +153,7 @@ class Answerer:
         question (`qa.compare`): a part is answered by its best reading elsewhere.
         """
         script = detect_script(question)
-        readings = self.read(query, hits, snapshot) if hits else []
-        readings = [r for r in readings if (r.article.id, r.start, r.end) not in taken]
+        readings = self.read(query, hits, snapshot, taken) if hits else []
         best = readings[0] if readings else None
         if best is None or best.margin < self.settings.reader_threshold:
             margin = best.margin if best is not None else float("-inf")

@@ -112,6 +112,24 @@ def test_a_sure_span_in_the_best_passages_ends_the_reading_early(engine, setting
         (r.context, r.start) for r in everything]
 
 
+def test_a_span_taken_by_another_part_never_ends_the_reading_early(engine, settings) -> None:
+    """A comparison's second part must not stop at the span its first part was given: reading goes
+    on past the best passages, and the span is left out of what comes back."""
+    from qa.answer import Answerer
+
+    question = "閻家山TOD項目總投資多少？"
+    snapshot = engine.library.snapshot
+    hits = engine.retriever.rank(engine.retriever.score(question, snapshot=snapshot),
+                                 settings.reader_passages, snapshot)
+    first = settings.reader_first_passages
+    best = Answerer(settings.with_(reader_early_exit=None)).read(question, hits, snapshot)[0]
+    taken = {(best.article.id, best.start, best.end)}
+    sure = Answerer(settings.with_(reader_early_exit=best.margin - 0.5))
+    rest = sure.read(question, hits, snapshot, taken)
+    assert max(r.context for r in rest) >= first  # the taken span did not end the reading
+    assert all((r.article.id, r.start, r.end) not in taken for r in rest)
+
+
 def test_the_short_answer_follows_a_simplified_question(engine) -> None:
     answer = engine.ask("阎家山TOD项目总投资多少？")
     assert answer.short_answer == "26亿元"
