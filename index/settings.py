@@ -121,11 +121,14 @@ class Settings:
     reader_passages: int = 4
     reader_threshold: float = -1.1
     #: The reader reads the best `reader_first_passages` passages first (one per core, so no core
-    #: waits), and the others only when no span there beats "no answer" by `reader_early_exit`:
-    #: a span that sure is the answer a full reading gives too, nearly always, at half the time.
-    #: Chosen on dev data only by bench/calibrate_reader.py; None reads every passage always.
+    #: waits), and the others only when the best span there beats "no answer" by `reader_early_exit`
+    #: and every rival by `reader_early_exit_lead` (a rival: another of those passages' answers, in
+    #: other words, that would itself be given). Such a span is the answer a full reading gives
+    #: too, nearly always, in half the time. Chosen on dev data only by bench/calibrate_reader.py
+    #: (docs/bench/reader-calibration.json); None reads every passage always.
     reader_first_passages: int = 2
-    reader_early_exit: float | None = None
+    reader_early_exit: float | None = -1.1
+    reader_early_exit_lead: float = 5.5
     #: Summaries (qa.summarize): how many key sentences per article, the method choosing them
     #: (`lexrank-position`: centrality over the sentence vectors, the walk restarting at early
     #: sentences more often; `lexrank`: centrality alone; `lead`: the first sentences, the baseline),
@@ -173,7 +176,8 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive integer; got {value!r}")
         for name in ("lexical_weight", "sentence_weight", "answer_coverage_weight",
                      "answer_rank_penalty", "crosslingual_weight", "crosslingual_passage_weight",
-                     "crosslingual_gloss_weight", "crosslingual_gloss_passage_weight"):
+                     "crosslingual_gloss_weight", "crosslingual_gloss_passage_weight",
+                     "reader_early_exit_lead"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"{name} must be a number >= 0; got {value!r}")

@@ -112,10 +112,10 @@ class Answerer:
              taken: Collection[tuple[str, int, int]] = ()) -> list[Reading]:
         """The reader's best span in every context of the top passages read, widest margin first.
 
-        The best `reader_first_passages` are read first; the rest only when no span there beats
-        "no answer" by `reader_early_exit` (None: always). Such a span is already sure to be
-        answered (the early-exit margin is at least the abstention margin), and a full reading
-        nearly always picks it too (bench/calibrate_reader.py measures how often on dev data).
+        The best `reader_first_passages` are read first; the rest only when no span there is sure
+        (`_sure`; `reader_early_exit` None: always). Such a span is answered anyway (the early-exit
+        margin is at least the abstention margin), and a full reading nearly always picks it too
+        (bench/calibrate_reader.py measures how often on dev data).
         Spans in `taken` (given to another part of the same question) are left out, so they
         never stop the reading early.
         """
@@ -135,15 +135,31 @@ class Answerer:
                     found.append(reading)
             return found
 
-        first, enough = self.settings.reader_first_passages, self.settings.reader_early_exit
-        if enough is None or len(texts) <= first:
+        first = self.settings.reader_first_passages
+        if self.settings.reader_early_exit is None or len(texts) <= first:
             readings = readings_of(texts, 0)
         else:
             readings = readings_of(texts[:first], 0)
-            if not any(r.margin >= enough for r in readings):
+            if not self._sure(readings):
                 readings += readings_of(texts[first:], first)
         readings.sort(key=lambda r: r.margin, reverse=True)
         return readings
+
+    def _sure(self, readings: list[Reading]) -> bool:
+        """Whether the best reading beats "no answer" by `reader_early_exit`, and by
+        `reader_early_exit_lead` every rival: another passage's answer with other words that would
+        itself be given (beats "no answer" by `reader_threshold`).
+
+        Why the rivals: two passages offering different answers (青科大TOD's 總投資 and 閻家山TOD's)
+        mean the question is not settled yet, and the passages not read may settle it.
+        """
+        if not readings:
+            return False
+        best = max(readings, key=lambda r: r.margin)
+        rivals = [r.margin for r in readings if r.context != best.context and r.text != best.text
+                  and r.margin >= self.settings.reader_threshold]
+        return (best.margin >= self.settings.reader_early_exit
+                and all(best.margin - m >= self.settings.reader_early_exit_lead for m in rivals))
 
     def decide(self, question: str, query: str, hits: list[Hit], snapshot: IndexSnapshot,
                taken: Collection[tuple[str, int, int]] = ()) -> Decision:

@@ -103,13 +103,39 @@ def test_a_sure_span_in_the_best_passages_ends_the_reading_early(engine, setting
     assert max(r.context for r in everything) >= first  # every passage was read
     best = everything[0]
     assert best.context < first and best.margin > settings.reader_threshold + 0.5
-    sure = settings.with_(reader_early_exit=best.margin - 0.5)
+    sure = settings.with_(reader_early_exit=best.margin - 0.5, reader_early_exit_lead=0.0)
     early = Answerer(sure).read(question, hits, snapshot)
     assert early and all(r.context < first for r in early)
     assert (early[0].start, early[0].end) == (best.start, best.end)
     unsure = settings.with_(reader_early_exit=best.margin + 0.5)
     assert [(r.context, r.start) for r in Answerer(unsure).read(question, hits, snapshot)] == [
         (r.context, r.start) for r in everything]
+    # the other first passage gives the same answer: no rival, however wide the lead asked
+    agreeing = sure.with_(reader_early_exit_lead=100.0)
+    assert all(r.context < first for r in Answerer(agreeing).read(question, hits, snapshot))
+
+
+def test_a_rival_answer_in_the_best_passages_keeps_the_reading_going(engine, settings) -> None:
+    """青科大TOD's investment: the best two passages offer 閻家山TOD's 26億元 and 青科大TOD's 3.5億元,
+    near each other, so the calibrated early exit reads on and the passages after settle it."""
+    from qa.answer import Answerer
+
+    question = "青科大TOD项目总投资多少？"
+    snapshot = engine.library.snapshot
+    hits = engine.retriever.rank(engine.retriever.score(question, snapshot=snapshot),
+                                 settings.reader_passages, snapshot)
+    first = settings.reader_first_passages
+    head = Answerer(settings.with_(reader_first_passages=first, reader_passages=first)).read(
+        question, hits[:first], snapshot)
+    best = head[0]
+    rivals = [r.margin for r in head if r.context != best.context and r.text != best.text
+              and r.margin >= settings.reader_threshold]
+    assert rivals and best.margin - max(rivals) < settings.reader_early_exit_lead
+    readings = Answerer(settings).read(question, hits, snapshot)
+    assert max(r.context for r in readings) >= first
+    assert readings[0].text == "3.5億元"
+    clear = settings.with_(reader_early_exit_lead=best.margin - max(rivals) - 0.1)
+    assert all(r.context < first for r in Answerer(clear).read(question, hits, snapshot))
 
 
 def test_a_span_taken_by_another_part_never_ends_the_reading_early(engine, settings) -> None:
@@ -124,7 +150,7 @@ def test_a_span_taken_by_another_part_never_ends_the_reading_early(engine, setti
     first = settings.reader_first_passages
     best = Answerer(settings.with_(reader_early_exit=None)).read(question, hits, snapshot)[0]
     taken = {(best.article.id, best.start, best.end)}
-    sure = Answerer(settings.with_(reader_early_exit=best.margin - 0.5))
+    sure = Answerer(settings.with_(reader_early_exit=best.margin - 0.5, reader_early_exit_lead=0.0))
     rest = sure.read(question, hits, snapshot, taken)
     assert max(r.context for r in rest) >= first  # the taken span did not end the reading
     assert all((r.article.id, r.start, r.end) not in taken for r in rest)

@@ -19,7 +19,8 @@ def test_home_comes_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("field,value", [("passage_chars", 0), ("default_k", -1),
                                          ("hnsw_threshold", "many"), ("reader_first_passages", 0),
-                                         ("reader_early_exit", -50.0), ("reader_early_exit", "soon")])
+                                         ("reader_early_exit", -50.0), ("reader_early_exit", "soon"),
+                                         ("reader_early_exit_lead", -1.0)])
 def test_invalid_values_are_named(field: str, value: object, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=field):
         Settings(home=tmp_path, **{field: value})
