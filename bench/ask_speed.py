@@ -22,7 +22,7 @@ from eval.metrics import latency_summary
 from eval.run import benchmark_corpus
 from index import Settings
 from qa import ArticleQA
-from train.data import TRAIN_POOL, split_of
+from train.data import TRAIN_POOL, dev_document_ids
 
 
 def measure(engine: ArticleQA, questions: list[str]) -> dict[str, dict[str, float | None]]:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     drcd = ArticleQA(library.settings, library=library)
     items = list(bench.items)
     if bench.name in TRAIN_POOL:  # only the questions the reader never trained on
-        dev = {d.id for d in bench.documents if split_of(bench.name, d.article) == "dev"}
+        dev = dev_document_ids(bench.name, bench)
         items = [item for item in items if item.article in dev]
     result[bench.name] = measure(drcd, [item.question for item in items[: args.questions]])
     result[bench.name]["passages_loaded"] = {"count": len(library.snapshot.passages)}

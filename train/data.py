@@ -220,6 +220,11 @@ def read_examples(path: Path) -> list[ReaderExample]:
         return [ReaderExample.from_json(line) for line in handle if line.strip()]
 
 
+def dev_document_ids(source: str, bench: Benchmark) -> set[str]:
+    """The ids of `bench`'s documents whose articles went to reader-dev (never trained on)."""
+    return {d.id for d in bench.documents if split_of(source, d.article) == "dev"}
+
+
 def reader_dev_benchmark(root: Path = DEFAULT_ROOT) -> Benchmark:
     """The reader-dev side of the train pool as one Benchmark (paragraphs and gold questions), for
     calibrating the reader through the whole answer path."""
@@ -227,7 +232,7 @@ def reader_dev_benchmark(root: Path = DEFAULT_ROOT) -> Benchmark:
     items: list[GoldItem] = []
     for name, path in pool_paths(root).items():
         bench = load_squad_benchmark(path, name=name)
-        dev = {d.id for d in bench.documents if split_of(name, d.article) == "dev"}
+        dev = dev_document_ids(name, bench)
         documents += [replace(d, id=f"{name}:{d.id}") for d in bench.documents if d.id in dev]
         items += [replace(i, article=f"{name}:{i.article}") for i in bench.items if i.article in dev]
     return Benchmark("reader-dev", tuple(documents), tuple(items))
