@@ -175,6 +175,7 @@ _LESS = "低少小短慢晚便宜弱"
 _ZH_COMPARATIVE = re.compile(rf"(更|较|比较|最)(?P<dir>[{_MORE}{_LESS}])")
 _ZH_WHICH = re.compile(r"哪个|哪一个|哪家|哪项|哪座|哪一项|哪一家|哪边|谁")
 _ZH_THAN = re.compile(rf"^(?P<a>.{{2,}}?)(?P<attr>的[^比]+?)?(?<![同环对相无类正反占好])比"
+                      r"(?!赛|例|重|率|如|分|喻|拟|照|对|较|值|划|画|武|方|利|邻|肩)"
                       rf"(?P<b>[^，,？?]{{2,}}?)(?P<dir>[{_MORE}{_LESS}])(了|出)?"
                       r"(多少|几倍|几|吗|么)?[？?。]?$")
 _EN_COMPARATIVE = re.compile(
@@ -232,45 +233,67 @@ def _zh_conjuncts(key: str) -> tuple[int, int, list[tuple[int, int]]] | None:
     return None
 
 
+def _plain_question(text: str) -> str:
+    """Comparative wording made a plain question about one part: `哪個項目的總投資更高` ->
+    `的總投資是多少？` (`哪個(項目)` dropped, the comparative asked as `是多少`)."""
+    key = aligned_key(text)
+    which = _ZH_WHICH.search(key)
+    if which:
+        m = re.match(r"[\u4e00-\u9fff]{0,4}?的", key[which.end():])
+        cut = which.end() + (m.end() - 1 if m else 0)
+        text = text[:which.start()] + text[cut:]
+        key = aligned_key(text)
+    comp = _ZH_COMPARATIVE.search(key)
+    if comp:
+        tail = text[comp.end():].lstrip("一些点呢？?")
+        text = text[:comp.start()].rstrip("，, ") + "是多少？" + tail
+    return text
+
+
 def _zh_part_tail(question: str, key: str, start: int, end: int) -> tuple[str, str]:
-    """The question around a coordination, with comparative or `分別` wording made a plain question."""
+    """The question around a coordination, with comparative or `分別` wording made a plain question
+    (`A和B，哪個…更高` and `哪個…更高，A還是B` both ask `…是多少` of each part)."""
     before, after = question[:start], question[end:]
+    if _ZH_WHICH.search(key[:start]) and _ZH_COMPARATIVE.search(key[:start]):
+        return "", _plain_question(before.rstrip("，, "))
     after_key = key[end:]
     after = after[len(after_key) - len(after_key.lstrip("，, ")):]  # `A和B，哪個…` -> `哪個…`
-    after_key = aligned_key(after)
-    which = _ZH_WHICH.search(after_key)
-    if which:
-        # `哪個項目的總投資更高` -> `的總投資是多少`: drop `哪個(項目)`, keep what is compared
-        m = re.match(r"[\u4e00-\u9fff]{0,4}?的", after_key[which.end():])
-        cut = which.end() + (m.end() - 1 if m else 0)
-        after = after[:which.start()] + after[cut:]
-        after_key = aligned_key(after)
-    comp = _ZH_COMPARATIVE.search(after_key)
-    if comp:
-        tail = after[comp.end():].lstrip("一些点呢？?")
-        after = after[:comp.start()].rstrip("，, ") + "是多少？" + tail
-    return before, re.sub(r"^(分別|分别|各自|各)", "", after)
+    return before, re.sub(r"^(分別|分别|各自|各)", "", _plain_question(after))
 
 
 def _zh_comparison(question: str, key: str) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
-    """Parts, labels and relation of a Chinese comparison or multi-part question, or None."""
+    """Parts, labels and relation of a Chinese comparison or multi-part question, or None.
+
+    The wording that makes a comparison must be about the coordination `A和B`: the comparative
+    and `哪個` after it (or a choice `A還是B`), `分別` after it, or, with no such word, named
+    things followed by what is asked of them (`A和B的總投資是多少`, `A和B投資多少`). Otherwise
+    the coordination is part of what is asked about (`防範誰而在新城和老城之間築聯城`, `東區、西區等二區`,
+    `VHS和LD，均由哪個公司發行`) and the question is one factoid.
+    """
     than = _ZH_THAN.match(key)
-    if than and than.group("a") and than.group("b"):
+    if than and than.group("a") and than.group("b") and not _ZH_QUESTION.search(key[:than.start("b")]):
         a = question[than.start("a"):than.end("a")]
         b = question[than.start("b"):than.end("b")]
         attr = question[than.start("attr"):than.end("attr")] if than.group("attr") else ""
         return (f"{a}{attr}是多少？", f"{b}{attr}是多少？"), (a, b), "diff"
-    comp = _ZH_COMPARATIVE.search(key)
-    asks_each = bool(_EACH.search(key))
-    which = bool(_ZH_WHICH.search(key))
     found = _zh_conjuncts(key)
     if found is None:
         return None
     start, end, spans = found
-    if not ((comp and which) or asks_each or (comp and "比较" in key)
-            or all(_looks_named(question[a:b]) for a, b in spans)):
+    if any(_ZH_QUESTION.search(key[a:b]) for a, b in spans) or key[end:].startswith("等"):
         return None
-    if not _ZH_QUESTION.search(key) and not comp:
+    tail = key[end:]
+    choice = bool(re.search(r"还是|或", key[start:end]))
+    comp = _ZH_COMPARATIVE.search(key, end) or (_ZH_COMPARATIVE.search(key) if choice else None)
+    which = bool(_ZH_WHICH.search(key, end) or (choice and _ZH_WHICH.search(key)))
+    asks_each = bool(_EACH.search(key, start)) and not re.match(r"(的|有些|有)分别", tail)
+    asked = _ZH_QUESTION.search(tail)
+    shared = re.search(r"都|均|皆|同样|同时", tail[:asked.start() if asked else len(tail)])
+    named = all(_looks_named(question[a:b]) for a, b in spans) and bool(
+        tail.startswith("的") or re.match(r"[^，,在时又被受这那两]{0,4}(多少|几)", tail))
+    if not ((comp and which) or asks_each or (comp and "比较" in key) or (named and not shared)):
+        return None
+    if not _ZH_QUESTION.search(tail) and not comp:
         return None
     before, after = _zh_part_tail(question, key, start, end)
     labels = tuple(question[a:b].strip() for a, b in spans)
@@ -282,8 +305,11 @@ def _zh_comparison(question: str, key: str) -> tuple[tuple[str, ...], tuple[str,
 
 
 def _looks_named(text: str) -> bool:
-    """A conjunct that names a thing: Latin letters or digits in it, or a name-like ending."""
+    """A conjunct that names a thing: short (a clause is no name), with Latin letters or digits in
+    it or a name-like ending."""
     text = text.strip()
+    if len(text) > 12:
+        return False
     return bool(re.search(r"[A-Za-z0-9]", text)) or text.endswith(
         ("项目", "項目", "银行", "銀行", "分行", "公司", "大学", "大學", "集团", "集團", "城", "区", "區"))
 
@@ -341,13 +367,28 @@ def _split_questions(question: str) -> tuple[str, ...]:
 
 #: Why / how / what measures / what for: asked for an explanation, answered with whole sentences.
 #: Chinese words are matched as jieba words (so `項目的` is no `目的`), joined by spaces.
-_DESCRIPTIVE_ZH = re.compile(
-    r"(^| )(为什么|为何|为啥|何以|原因|缘由|目的|意义|用意|旨在|初衷|好处|如何|怎样|怎么|怎么样|怎么办)( |$)"
-    r"|(哪些|什么|啥) ?(措施|举措|做法|办法|方式|手段|行动|工作|努力|打算|计划|步骤|安排|支持|帮助|事情|事)"
-    r"( |$)"
-    r"|(做|干) ?(了|过)? ?(什么|哪些|啥)")
+#: `為什麼` / `為何` closing the question, or after a naming verb, is `為` + `什麼` (`改名為什麼？`,
+#: `被冊封為什麼官職？`, `目標為何？`): it asks for a name, not a reason; so does a closing `如何`
+#: (`導電性如何？`: a state, not a method).
+_WHY_HOW_ZH = re.compile(
+    r"(^| )(为什么|为何|为啥|何以|如何|怎样|怎么|怎么样|怎么办)( |$)")
+_NAMING_WHAT_ZH = re.compile(
+    r"(^| )(名|改名|更名|命名|称|译|被译|册封|追封|封|任命|选|当选|定|列|改|视|升)? ?(为什么|为何)$"
+    r"|(^| )(名|改名|更名|命名|称|译|被译|册封|追封|封|任命|当选|升) (为什么|为何) \S+$"
+    r"|(^| )如何$")
+#: What measures, what was done (`市北區做了什麼`), what plans: the answer is a list of actions.
+_MEASURES_ZH = re.compile(
+    r"(哪些|什么|啥) ?(措施|举措|做法|办法|方式|手段|行动|努力|打算|计划|步骤|安排|支持|帮助|事情|事)"
+    r"( |$)|哪些 ?工作( |$)"
+    r"|(^| )(做|干) ?(了|过)? ?(什么|哪些|啥) ?(事|事情|工作)?$")
+#: Nouns asking for a reason or purpose (`原因`, `目的`): descriptive only when the question asks
+#: for no thing besides (`與哪一個宰相有關`, `什麼物質對眼睛有好處` ask for a name).
+_REASON_ZH = re.compile(r"(^| )(原因|缘由|目的|意义|用意|旨在|初衷|好处)( |$)")
+_ASKS_THING_ZH = re.compile(
+    r"(^| )(哪(?!些$)\S*|谁|多少|几\S*|何时|什么时候)( |$)"
+    r"|(^| )(什么|甚么|啥) (?!(原因|缘由|目的|意义|用意|好处|措施|举措|做法|办法|方式|作用)( |$))\S")
 #: `怎樣的城區`, `如何是好`: a description of a thing (a noun phrase answers it), not an explanation.
-_NOT_DESCRIPTIVE_ZH = re.compile(r"(怎样|怎么样|什么样) ?的|如何是好")
+_NOT_DESCRIPTIVE_ZH = re.compile(r"(怎样|怎么样|什么样|如何) ?的|如何是好")
 _DESCRIPTIVE_EN = re.compile(
     r"\bwhy\b|\bhow\b(?!\s+(many|much|long|old|far|often|big|large|high|tall|soon)\b)"
     r"|\bwhat (measures|steps|actions)\b|\bin what ways?\b|\bfor what purpose\b"
@@ -380,7 +421,11 @@ def _check_comparison(question: str, key: str, script: str) -> Analysis | None:
 
 def _check_descriptive(question: str, key: str, script: str) -> Analysis | None:
     words = " ".join(tokenize(question))
-    chinese = bool(_DESCRIPTIVE_ZH.search(words)) and not _NOT_DESCRIPTIVE_ZH.search(words)
+    chinese = (
+        (bool(_WHY_HOW_ZH.search(words)) and not _NAMING_WHAT_ZH.search(words))
+        or bool(_MEASURES_ZH.search(words))
+        or (bool(_REASON_ZH.search(words)) and not _ASKS_THING_ZH.search(words))
+    ) and not _NOT_DESCRIPTIVE_ZH.search(words)
     if not chinese and not _DESCRIPTIVE_EN.search(key):
         return None
     return Analysis(question, question, script, Kind.DESCRIPTIVE)

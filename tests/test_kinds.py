@@ -24,9 +24,27 @@ GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
     ("How many companies took part in the exchange sessions?", Kind.FACTOID),
     ("What is the planned site area of the Qingke University TOD project?", Kind.FACTOID),
     ("市北区是在哪个主题系列新闻发布会上提出推进项目建设的？", Kind.FACTOID),
+    # `為什麼` / `為何` as `為` + `什麼`: a name is asked for, not a reason
+    ("該路段後來改名為什麼？", Kind.FACTOID),
+    ("他被追封為什麼官職？", Kind.FACTOID),
+    ("分行的目標為何？", Kind.FACTOID),
+    ("這種魚又叫做什麼？", Kind.FACTOID),  # `叫做` holds no `做 什麼`
+    # a reason noun beside a question asking for a thing
+    ("展期延長的原因和哪一項政策有關？", Kind.FACTOID),
+    ("青島分行在什麼時候開展走訪活動？", Kind.FACTOID),
+    # a coordination inside what is asked about: one answer, not parts
+    ("哪一家銀行在青島和濟南都設有分行？", Kind.FACTOID),
+    ("A公司和B公司都由哪家銀行貸款？", Kind.FACTOID),
+    ("華為、小米等公司在哪一年進入印度？", Kind.FACTOID),
+    ("新城和老城之間的距離是多少？", Kind.FACTOID),
+    ("青島分行的存款比例是多少？", Kind.FACTOID),  # `比例` is no `比`
+    ("誰的投資比閻家山TOD多？", Kind.FACTOID),
     ("為什麼要建設雁山科技生態城？", Kind.DESCRIPTIVE),
     ("平安银行青岛分行如何服务实体经济？", Kind.DESCRIPTIVE),
     ("分行有哪些措施支持小微企业？", Kind.DESCRIPTIVE),
+    ("園區的發展目的是什麼？", Kind.DESCRIPTIVE),
+    ("他為什麼辭職？", Kind.DESCRIPTIVE),
+    ("項目延期的原因有哪些？", Kind.DESCRIPTIVE),
     ("Why does the branch visit so many firms?", Kind.DESCRIPTIVE),
     ("What measures did the bank take?", Kind.DESCRIPTIVE),
     ("總結一下這兩篇文章", Kind.SUMMARY),
@@ -37,6 +55,8 @@ GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
     ("A公司和B公司分別投資多少？", Kind.COMPARISON),
     ("Which is larger, the east pier or the west pier?", Kind.COMPARISON),
     ("閻家山TOD項目佔地多少畝？總投資多少？", Kind.COMPARISON),
+    ("青科大TOD和閻家山TOD投資多少？", Kind.COMPARISON),
+    ("哪個項目的總投資更高，青科大TOD還是閻家山TOD？", Kind.COMPARISON),
     ("你好", Kind.SMALLTALK),
     ("谢谢你的回答！", Kind.SMALLTALK),
     ("你能做什麼？", Kind.SMALLTALK),
@@ -62,6 +82,8 @@ def test_a_comparison_is_split_into_standalone_parts() -> None:
     a = analyse("青科大TOD和閻家山TOD，哪個項目的總投資更高？")
     assert a.labels == ("青科大TOD", "閻家山TOD") and a.relation == "max"
     assert a.parts == ("青科大TOD的總投資是多少？", "閻家山TOD的總投資是多少？")
+    choice = analyse("哪個項目的總投資更高，青科大TOD還是閻家山TOD？")
+    assert choice.parts == a.parts and choice.relation == "max"
     three = analyse("青島分行的資產總額、各項存款餘額和各項貸款餘額分別是多少？")
     assert three.labels == ("資產總額", "各項存款餘額", "各項貸款餘額") and three.relation == ""
     assert three.parts[1] == "青島分行的各項存款餘額是多少？"
