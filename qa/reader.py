@@ -12,6 +12,7 @@ Loading the shipped weights and running them fast lives in `qa.reader_runtime`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -202,6 +203,17 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray,
 
 #: Runs the reader over windows: each window's token ids -> its (start, end) logits, in order.
 Forward = Callable[[list[list[int]]], list[tuple[np.ndarray, np.ndarray]]]
+
+
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(base_dir: str) -> Any:
+    """The e5 folder's tokenizer, loaded once per process and folder (reading its 17 MB
+    vocabulary takes about 5 s on 2 cores; the reader, training and evaluation share it). A call
+    sets the backend's truncation for its duration, so callers encode one at a time (the reader
+    under `compute_turn`, training in its one thread)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(base_dir)
 
 
 def read_spans(forward: Forward, tokenizer: Any, question: str, contexts: list[str],

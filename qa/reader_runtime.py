@@ -26,7 +26,7 @@ from index.compute import compute_turn
 from index.errors import ModelError
 from index.split import file_sha256
 
-from .reader import READER_FORMAT, ReaderConfig, Span, read_spans
+from .reader import READER_FORMAT, ReaderConfig, Span, load_tokenizer, read_spans
 from .reader_onnx import READER_RUNTIME_ID, ensure_reader_onnx
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,6 @@ class Reader:
     """The trained span reader, ready to read (question, contexts) pairs."""
 
     def __init__(self, settings: Settings, threads: int | None = None) -> None:
-        from transformers import AutoTokenizer
-
         from index.embed import resolve_model_path
 
         started = time.perf_counter()
@@ -95,7 +93,7 @@ class Reader:
         try:
             import onnxruntime as ort
 
-            self.tokenizer = AutoTokenizer.from_pretrained(str(base))
+            self.tokenizer = load_tokenizer(str(base))
             options = ort.SessionOptions()
             # One core per window, as many windows at once as there are cores (the embedder's
             # choice too, `index.onnx_embed`); no spinning threads burning cores between calls.

@@ -228,7 +228,9 @@ def test_benchmark_relevance_is_by_paragraph(settings, embedder, tmp_path: Path)
 
     gold = load_gold_source(_tiny_squad(tmp_path / "tiny-zh.json"))
     assert gold.benchmark is not None and gold.name == "tiny-zh"
-    home = settings.with_(home=tmp_path / "home")
+    home = settings.with_(home=tmp_path / "home")  # its own benchmark cache ...
+    home.home.mkdir()
+    (home.home / "models").symlink_to(settings.models_dir)  # ... and the session's built models
     result = run_eval(gold, home, parse_configs(["weighted", "lexical"], home), embedder=embedder)
     assert result.counts["documents"] == 3 and result.counts["passages"] > 3  # rice splits
     assert result.corpus.startswith("benchmark tiny-zh")

@@ -33,6 +33,7 @@ from qa.reader import (
     ReaderConfig,
     build_span_reader,
     encode,
+    load_tokenizer,
     read_spans,
     span_labels,
 )
@@ -157,12 +158,12 @@ def _parameter_groups(model: Any, recipe: Recipe, layers: int) -> list[dict[str,
 
 def load_base(base_dir: Path, attention_dropout: float = 0.0) -> tuple[Any, Any]:
     """The rebuilt e5 folder as a span reader (random head) and its tokenizer."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
-    tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+    tokenizer = load_tokenizer(str(base_dir))
     import torch
 
     encoder = AutoModel.from_pretrained(str(base_dir), dtype=torch.float32, add_pooling_layer=False,
