@@ -176,10 +176,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module", params=STORES)
-def server(request: pytest.FixtureRequest, aqa_home: Path,
+def server(request: pytest.FixtureRequest, aqa_home: Path, int8_embedder,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`articleqa serve` on a free loopback port over a fresh index in each store, stopped at
-    the end."""
+    the end. It embeds with the int8 backend, whose process starts in about 3 s (torch: about
+    18 s; its model file is built once by the `int8_embedder` fixture): what the service does
+    over HTTP does not depend on the backend."""
     root = tmp_path_factory.mktemp("api")
     index_dir = root / "deep" / "er" / "index"
     log_path = root / "server.log"
@@ -189,7 +191,8 @@ def server(request: pytest.FixtureRequest, aqa_home: Path,
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "articleqa", "serve", "--port", str(port), "--home", str(aqa_home),
-             "--index", str(index_dir), "--no-ui", "--store", request.param],
+             "--index", str(index_dir), "--no-ui", "--store", request.param,
+             "--embed-backend", "onnx-int8"],
             stdout=log_file, stderr=subprocess.STDOUT, env=env)
     saw_not_ready = False
     try:
