@@ -399,8 +399,13 @@ _DESCRIPTIVE_EN = re.compile(
 # --- the analysis -------------------------------------------------------------------------------------
 
 
+#: A summary request asks for no particular thing: `用哪句話總結了…`, `是什麼時候總結出來的`,
+#: `完成哪本著作，總結他…` use the verb in a factoid.
+_ASKS_PARTICULAR = re.compile(r"哪|谁|什么时候|何时|^\s*(which|who|when)\b")
+
+
 def _check_summary(question: str, key: str, script: str) -> Analysis | None:
-    if not _summary_request(key):
+    if not _summary_request(key) or _ASKS_PARTICULAR.search(key):
         return None
     scope, topics = _summary_topics(question, key)
     return Analysis(question, question, script, Kind.SUMMARY, scope=scope, topics=topics)

@@ -48,6 +48,8 @@ GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
     ("Why does the branch visit so many firms?", Kind.DESCRIPTIVE),
     ("What measures did the bank take?", Kind.DESCRIPTIVE),
     ("總結一下這兩篇文章", Kind.SUMMARY),
+    ("分行用哪句話總結了這一年的工作？", Kind.FACTOID),  # the verb in a factoid
+    ("這項規則是什麼時候總結出來的？", Kind.FACTOID),
     ("这篇文章讲了什么", Kind.SUMMARY),
     ("Summarize the article about the port.", Kind.SUMMARY),
     ("What is this article about?", Kind.SUMMARY),
