@@ -373,7 +373,7 @@ def _split_questions(question: str) -> tuple[str, ...]:
 _WHY_HOW_ZH = re.compile(
     r"(^| )(为什么|为何|为啥|何以|如何|怎样|怎么|怎么样|怎么办)( |$)")
 _NAMING_WHAT_ZH = re.compile(
-    r"(^| )(名|改名|更名|命名|称|译|被译|册封|追封|封|任命|选|当选|定|列|改|视|升)? ?(为什么|为何)$"
+    r"(^| )(为什么|为何)$"
     r"|(^| )(名|改名|更名|命名|称|译|被译|册封|追封|封|任命|当选|升) (为什么|为何) \S+$"
     r"|(^| )如何$")
 #: What measures, what was done (`市北區做了什麼`), what plans: the answer is a list of actions.
