@@ -114,11 +114,17 @@ def normalize_answer(text: str) -> str:
 
 
 def _english_words(text: str) -> list[str]:
-    """SQuAD-style word tokens: lower case, punctuation and the articles a/an/the removed."""
+    """SQuAD-style word tokens: lower case, punctuation and the articles a/an/the removed.
+
+    A Han character is a word of its own, as in CMRC 2018's mixed segmentation: Chinese text
+    writes Latin words with no space around them (`化學式為OCHCHO，由…`), and `OCHCHO` is a word
+    of that sentence.
+    """
     folded = unicodedata.normalize("NFKC", text).lower()
     # SQuAD deletes ASCII punctuation (`U.S.` -> `us`); other punctuation separates words.
     folded = "".join(
-        "" if ch in _ASCII_PUNCT else " " if _is_punct(ch) else ch for ch in folded
+        "" if ch in _ASCII_PUNCT else " " if _is_punct(ch) else f" {ch} " if _HAN.match(ch) else ch
+        for ch in folded
     )
     return _ARTICLES.sub(" ", folded).split()
 

@@ -152,6 +152,17 @@ def test_contains_answer() -> None:
     assert contains_answer("It was the Denver Broncos.", ["Carolina", "Denver Broncos"])
 
 
+def test_a_latin_gold_is_a_word_of_the_chinese_text_around_it() -> None:
+    # Chinese writes Latin words with no space around them; each Han character is a word.
+    assert contains_answer("乙二醛是一個有機化合物，化學式為OCHCHO，由兩個醛基相連。", ["OCHCHO"])
+    assert contains_answer("2009年開始以YouTube為主要平台。", ["YouTube"])
+    assert contains_answer("Mozilla Firefox在2004年推出了即時書籤", ["Mozilla Firefox"])
+    assert not contains_answer("化學式為OCHCHO2。", ["OCHCHO"])  # still whole words
+    # A span with Chinese around the gold: 1 of its 6 words, all of the gold's (P = 1/6, R = 1).
+    assert char_f1("YouTube為主要平台", ["YouTube"]) == pytest.approx(2 / 7)
+    assert exact_match("YouTube", ["YouTube"]) == 1.0
+
+
 # --- citations -------------------------------------------------------------------------------
 
 EVIDENCE = ["黑豹隊的防守只丟了308分，在聯賽中排名第六。"]
