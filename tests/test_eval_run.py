@@ -192,6 +192,21 @@ def test_builtin_run_writes_a_full_report(settings, embedder, builtin_library, b
         assert heading in report
     assert "dense" in summary_text(metrics)
 
+    # Scored again from the saved answers (python -m eval.rescore): the same figures, and an
+    # answer edited in results.jsonl is scored as written.
+    from eval.report import rounded
+    from eval.rescore import rescore_report
+
+    again = rounded(rescore_report(paths["metrics.json"].parent).metrics)
+    assert again["answer"] == metrics["answer"] and again["abstention"] == metrics["abstention"]
+    records = [json.loads(line) for line in lines]
+    right = next(r for r in records if r["answerable"] and r["answer"]["exact_match"] == 1.0)
+    right["answer"].update(short_answer="無關的文字", answer="無關的文字", citations=[])
+    paths["results.jsonl"].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                              for r in records), encoding="utf-8")
+    edited = rescore_report(paths["metrics.json"].parent).metrics["answer"]
+    assert edited["exact_match"] == pytest.approx(metrics["answer"]["exact_match"] - 1 / 15, abs=1e-5)
+
 
 CONTEXTS = {
     "tide": ("北港潮汐報告", "北港今天的高潮時間是早上六點四十分。低潮出現在中午十二點五十分。"
