@@ -12,6 +12,7 @@ from index import Embedder, Library, Settings
 from index.errors import InputError, NotFoundError
 from index.jobs import IngestJobs
 from index.store import IndexSnapshot
+from index.text import is_han_text
 
 from .answer import Answerer, Decision
 from .compare import compare
@@ -160,8 +161,17 @@ class ArticleQA:
 
     def _factoid(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
                  timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
-        """The reader's short answer and the sentence holding it (the query exactly as resolved)."""
-        hits, _ = self._retrieve(query, snapshot, timings)
+        """The reader's short answer and the sentence holding it (the query exactly as resolved).
+
+        An English question over Chinese text is answered in the sentence the sentence ranker
+        puts first (`Answerer.decide_in_sentence`)."""
+        hits, scores = self._retrieve(query, snapshot, timings)
+        if analysis.script == "en" and scores is not None:
+            ranked = self.sentences.rank(query, hits[: self.settings.answer_passages], scores,
+                                         snapshot)
+            if ranked and is_han_text(ranked[0].sentence.text):
+                return self.answerer.decide_in_sentence(analysis.question, query, hits, snapshot,
+                                                        ranked[0]), hits
         return self.answerer.decide(analysis.question, query, hits, snapshot), hits
 
     def _descriptive(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,

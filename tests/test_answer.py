@@ -89,6 +89,24 @@ def test_the_reader_answers_with_the_span_and_cites_the_sentence_holding_it(engi
     assert answer.answer.startswith(short) and f"{top.text} [1]" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "gold"), [
+    ("Which ecological corridor does the eco-city rely on?", "李村河生態廊道"),
+    ("Which six elements will the new sci-tech eco-city bring together?", "產業、科研、教育"),
+])
+def test_an_english_question_is_answered_in_the_sentence_the_ranker_puts_first(engine, question: str,
+                                                                               gold: str) -> None:
+    """Over Chinese text the reader alone cites a sentence without the answer for both (its best
+    spans: `雁山`, `雁山科技生態城`); the ranker's glosses find the sentence, the reader the span."""
+    snapshot = engine.library.snapshot
+    hits, _ = engine._retrieve(question, snapshot, {"embed": 0.0, "retrieve": 0.0})
+    alone = engine.answerer.decide(question, question, hits, snapshot)
+    assert not any(gold in c.text for c in alone.citations)
+    answer = engine.ask(question)
+    assert not answer.abstained and gold in answer.citations[0].text
+    assert answer.short_answer and answer.short_answer in answer.citations[0].text
+    assert answer.answer.startswith(answer.short_answer)
+
+
 def test_a_sure_span_in_the_best_passages_ends_the_reading_early(engine, settings) -> None:
     """Reading stops after the best passages when a span there beats "no answer" by the early-exit
     margin, and gives the answer a full reading gives; below that margin every passage is read."""
