@@ -183,7 +183,8 @@ class Answerer:
         dictionary glosses and cross-lingual cosines do (built-in dev English questions: 7 of 16
         against 12 of 16), but it still says well whether the passages answer at all, and where
         in a sentence the answer lies. So the short answer is the reader's best span inside that
-        sentence; without one, the sentence itself answers.
+        sentence (among the passages it read, else in the sentence read alone); without one sure
+        enough, the sentence itself answers.
         """
         readings = self.read(query, hits, snapshot) if hits else []
         best = readings[0] if readings else None
@@ -195,9 +196,9 @@ class Answerer:
                   and held.start <= r.start and r.end <= held.end]
         if inside:
             return self._span_answer(question, inside[0])
-        within = self.reader.read(query, [held.text])  # the sentence alone: a span inside it
-        if within and max(within, key=lambda x: x.margin).margin >= threshold:
-            span = max(within, key=lambda x: x.margin)
+        # No reading's span lies in it: the sentence read alone gives one.
+        span = max(self.reader.read(query, [held.text]), key=lambda x: x.margin, default=None)
+        if span is not None and span.margin >= threshold:
             return self._span_answer(question, Reading(article, held.start + span.start,
                                                        held.start + span.end, span.margin))
         citations = tuple(Citation.of(article, i, n, best.margin) for n, i in
@@ -206,6 +207,7 @@ class Answerer:
         return Decision(body, None, False, citations, best.margin, best)
 
     def _abstain(self, question: str, best: Reading | None) -> Decision:
+        """"The articles do not say", in the question's language."""
         margin = best.margin if best is not None else float("-inf")
         return Decision(ABSTAIN_TEXT[detect_script(question)], None, True, (), margin, best)
 
