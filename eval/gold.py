@@ -57,7 +57,7 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
 
 
-def _parse_item(record: Any, where: str) -> GoldItem:
+def parse_item(record: Any, where: str) -> GoldItem:
     """Validate one decoded line and build its GoldItem; `where` is the `file:line` prefix."""
 
     def fail(field: str, problem: str) -> GoldFormatError:
@@ -165,7 +165,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise GoldFormatError(f"{where}: not valid JSON ({exc.msg})") from exc
-        item = _parse_item(record, where)
+        item = parse_item(record, where)
         if item.id in id_lines:
             raise GoldFormatError(
                 f"{where}: field 'id' duplicates '{item.id}' (first on line {id_lines[item.id]})"

@@ -19,28 +19,24 @@ from typing import Any
 
 from index.errors import ArticleQAError, InputError
 
-from .gold import GoldItem
+from .gold import KNOWN_FIELDS, GoldItem, parse_item
 from .kinds import kind_scores
 from .report import write_report
 from .run import EvalConfig, EvalResult, aggregate, answer_scores
 
 
-def _item(record: dict[str, Any]) -> GoldItem:
-    """The gold question a saved record was asked from."""
-    return GoldItem(id=record["id"], question=record["question"], answers=tuple(record["answers"]),
-                    evidence=tuple(record["evidence"]), answerable=record["answerable"],
-                    article=record.get("article"), conversation=record.get("conversation"),
-                    turn=record.get("turn"), tags=tuple(record.get("tags", ())),
-                    kind=record.get("kind", "factoid"))
+def _item(record: dict[str, Any], where: str) -> GoldItem:
+    """The gold question a saved record was asked from (its gold fields, checked as a gold line)."""
+    return parse_item({k: v for k, v in record.items() if k in KNOWN_FIELDS}, where)
 
 
-def rescore_record(record: dict[str, Any]) -> dict[str, Any]:
+def rescore_record(record: dict[str, Any], where: str = "results.jsonl") -> dict[str, Any]:
     """One saved record with its answer scores (and a factoid's kind score) computed again."""
     saved = record["answer"]
     answer = SimpleNamespace(abstained=saved["abstained"], short_answer=saved["short_answer"],
                              answer=saved["answer"],
                              citations=[SimpleNamespace(text=c["text"]) for c in saved["citations"]])
-    item = _item(record)
+    item = _item(record, where)
     rescored = {**record, "answer": {**saved, **answer_scores(item, answer)}}  # type: ignore[arg-type]
     if item.kind == "factoid":
         rescored["kind_scores"] = kind_scores(item, saved, {})
@@ -53,7 +49,8 @@ def rescore_report(directory: Path) -> EvalResult:
     try:
         metrics = json.loads((directory / "metrics.json").read_text(encoding="utf-8"))
         lines = (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
-        records = [rescore_record(json.loads(line)) for line in lines if line.strip()]
+        records = [rescore_record(json.loads(line), f"{directory / 'results.jsonl'}:{n}")
+                   for n, line in enumerate(lines, start=1) if line.strip()]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{directory} is not a readable articleqa eval report "
                          f"({exc.__class__.__name__}: {exc})") from exc

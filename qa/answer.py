@@ -94,6 +94,14 @@ def cited_sentences(article: Article, start: int, end: int) -> list[int]:
     return holding
 
 
+def _cite(article: Article, start: int, end: int,
+          score: float) -> tuple[tuple[Citation, ...], str]:
+    """The citations of what `article.text[start:end]` rests on, and the cited text with markers."""
+    citations = tuple(Citation.of(article, i, n, score)
+                      for n, i in enumerate(cited_sentences(article, start, end), start=1))
+    return citations, "\n".join(f"{c.text} [{c.n}]" for c in citations)
+
+
 class Answerer:
     """Reads the retrieved passages with the trained reader and turns the best span into an answer."""
 
@@ -201,9 +209,7 @@ class Answerer:
         if span is not None and span.margin >= threshold:
             return self._span_answer(question, Reading(article, held.start + span.start,
                                                        held.start + span.end, span.margin))
-        citations = tuple(Citation.of(article, i, n, best.margin) for n, i in
-                          enumerate(cited_sentences(article, held.start, held.end), start=1))
-        body = "\n".join(f"{c.text} [{c.n}]" for c in citations)
+        citations, body = _cite(article, held.start, held.end, best.margin)
         return Decision(body, None, False, citations, best.margin, best)
 
     def _abstain(self, question: str, best: Reading | None) -> Decision:
@@ -213,10 +219,6 @@ class Answerer:
 
     def _span_answer(self, question: str, reading: Reading) -> Decision:
         """The reading's span as the short answer, with the sentences it rests on cited."""
-        article = reading.article
-        citations = tuple(
-            Citation.of(article, i, n, reading.margin)
-            for n, i in enumerate(cited_sentences(article, reading.start, reading.end), start=1))
+        citations, body = _cite(reading.article, reading.start, reading.end, reading.margin)
         short = to_question_script(reading.text, question)
-        body = "\n".join(f"{c.text} [{c.n}]" for c in citations)
         return Decision(f"{short}\n\n{body}", short, False, citations, reading.margin, reading)
