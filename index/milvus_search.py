@@ -27,7 +27,7 @@ import math
 import os
 import threading
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +158,8 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
                 kwargs["user"] = os.environ["ARTICLEQA_MILVUS_USER"]
                 kwargs["password"] = os.environ.get("ARTICLEQA_MILVUS_PASSWORD", "")
         try:
-            client = MilvusClient(uri=address, **kwargs)
+            with _lite_logs_beside(uri):
+                client = MilvusClient(uri=address, **kwargs)
         except Exception as exc:  # pymilvus and milvus-lite raise many types
             if _is_lite(uri):
                 _check_lite_unlocked(uri)  # lost a race with another process
@@ -167,6 +168,27 @@ def open_client(uri: str):  # -> pymilvus.MilvusClient
                               "in $ARTICLEQA_MILVUS_TOKEN / $ARTICLEQA_MILVUS_USER") from None
         _clients[uri] = client
         return client
+
+
+#: glog's flag for its log folder, as an environment variable (the flag name is case-sensitive).
+_GLOG_LOG_DIR = "GLOG_log_dir"
+
+
+@contextlib.contextmanager
+def _lite_logs_beside(uri: str) -> Iterator[None]:
+    """While a Milvus Lite server starts, point its log files (glog's `milvus.*.log.*`, two per
+    start) at a `milvus-logs` folder beside the database instead of /tmp, where they would pile up
+    with every start. A `GLOG_log_dir` the user set wins; a server URI is left alone."""
+    if not _is_lite(uri) or _GLOG_LOG_DIR in os.environ:
+        yield
+        return
+    logs = Path(uri).parent / "milvus-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    os.environ[_GLOG_LOG_DIR] = str(logs)  # read by the server process the client spawns
+    try:
+        yield
+    finally:
+        os.environ.pop(_GLOG_LOG_DIR, None)
 
 
 def _move_aside_folder_database(path: Path) -> None:

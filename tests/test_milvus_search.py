@@ -4,6 +4,7 @@ generations refused, one process at a time on a Lite database."""
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -186,3 +187,18 @@ def test_credentials_never_show_in_a_store_uri() -> None:
     assert redact_uri("milvus://admin:s3cret@db.example:19530") == "milvus://db.example:19530"
     assert redact_uri("https://user:pw@cloud.example/x") == "https://cloud.example/x"
     assert redact_uri("/data/index/milvus.db") == "/data/index/milvus.db"
+
+
+def test_a_lite_servers_log_files_go_beside_its_database_not_to_the_temp_folder(
+        tmp_path: Path) -> None:
+    uri = tmp_path / "db" / "milvus.db"
+    temp = tmp_path / "temp"  # glog's default folder is $TMPDIR (else /tmp)
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "GLOG_log_dir"} | {"TMPDIR": str(temp)}
+    subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from index.milvus_search import close_client, open_client
+        open_client({str(uri)!r}).list_collections()
+        close_client({str(uri)!r})
+        """)], check=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert not any(temp.iterdir())
+    assert any(p.name.startswith("milvus.") for p in (uri.parent / "milvus-logs").iterdir())
