@@ -87,8 +87,25 @@ def detect_script(text: str) -> str:
     simplified = to_simplified(text)
     traditional = to_traditional(text)
     changed_if_simplified = sum(a != b for a, b in zip(text, simplified, strict=False))
-    changed_if_traditional = sum(a != b for a, b in zip(text, traditional, strict=False))
+    # OpenCC's Traditional is its own standard: `台` becomes `臺` and `群` becomes `羣`, though
+    # Hong Kong and Taiwan write them as they are. Only a character no regional standard keeps
+    # (`与`, `为`) reads as Simplified.
+    changed_if_traditional = sum(a != b and a not in _regional_forms(b)
+                                 for a, b in zip(text, traditional, strict=False))
     return "hans" if changed_if_simplified < changed_if_traditional else "hant"
+
+
+@lru_cache(maxsize=8192)
+def _regional_forms(traditional: str) -> tuple[str, str]:
+    """How Taiwan and Hong Kong write an OpenCC Traditional character (`臺` -> `臺`, `台`)."""
+    return (_regional("t2tw").convert(traditional), _regional("t2hk").convert(traditional))
+
+
+@lru_cache(maxsize=2)
+def _regional(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
 
 
 @contextmanager

@@ -71,6 +71,17 @@ def test_the_short_answer_reads_in_the_questions_script(question: str, expected:
     assert to_question_script("平安銀行", question) == expected
 
 
+@pytest.mark.parametrize(("question", "source", "expected"), [
+    ("哪所大學在台北？", "國立台灣大學位於台北市。", "台灣大學"),  # kept as the article writes it
+    ("哪所大學在台北？", "国立台湾大学位于台北市。", "臺灣大學"),
+    ("哪所大学在台北？", "國立台灣大學位於台北市。", "台湾大学"),
+])
+def test_a_short_answer_already_in_the_questions_script_keeps_the_articles_characters(
+        question: str, source: str, expected: str) -> None:
+    span = source[2:6]
+    assert to_question_script(span, question, source) == expected
+
+
 # --- behaviour on the built-in corpus ------------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "short"), [

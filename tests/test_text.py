@@ -122,6 +122,17 @@ def test_detect_script() -> None:
     assert detect_script("") == "en"
 
 
+@pytest.mark.parametrize(("text", "script"), [
+    ("台北有多少人？", "hant"),  # OpenCC writes 臺 and 羣, but Taiwan and Hong Kong write 台 and 群
+    ("群眾聚集在台北車站", "hant"),
+    ("台湾在哪里？", "hans"),
+    ("与会者为何离开", "hans"),
+])
+def test_characters_regional_traditional_keeps_do_not_read_as_simplified(text: str,
+                                                                          script: str) -> None:
+    assert detect_script(text) == script
+
+
 def test_meaningful_chars_and_han_ratio() -> None:
     assert meaningful_chars("，。 ！ -- ") == 0
     assert meaningful_chars("A1 青") == 3
