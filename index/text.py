@@ -38,8 +38,23 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """Simplified (and mixed) Chinese to Traditional; other text passes through."""
-    return _s2t().convert(text) if text else text
+    """Simplified (and mixed) Chinese to Traditional; other text passes through.
+
+    OpenCC's Traditional is a standard of its own: it writes `臺` for `台`, `羣` for `群` and `爲` for
+    `为`. A character Taiwan or Hong Kong writes as it is stays, so Traditional text stays as
+    written (`台灣` is not made `臺灣`); a Simplified one becomes what Taiwan writes (`为` -> `為`,
+    `基础` -> `基礎`).
+    """
+    if not text:
+        return text
+    converted = _s2t().convert(text)
+    if len(converted) != len(text):  # a phrase changed length (rare): OpenCC's form as it is
+        return converted
+    out = []
+    for a, b in zip(text, converted, strict=True):
+        forms = _regional_forms(b) if a != b else ()
+        out.append(a if a == b or a in forms else forms[0])
+    return "".join(out)
 
 
 def search_key(text: str) -> str:
@@ -87,11 +102,7 @@ def detect_script(text: str) -> str:
     simplified = to_simplified(text)
     traditional = to_traditional(text)
     changed_if_simplified = sum(a != b for a, b in zip(text, simplified, strict=False))
-    # OpenCC's Traditional is its own standard: `台` becomes `臺` and `群` becomes `羣`, though
-    # Hong Kong and Taiwan write them as they are. Only a character no regional standard keeps
-    # (`与`, `为`) reads as Simplified.
-    changed_if_traditional = sum(a != b and a not in _regional_forms(b)
-                                 for a, b in zip(text, traditional, strict=False))
+    changed_if_traditional = sum(a != b for a, b in zip(text, traditional, strict=False))
     return "hans" if changed_if_simplified < changed_if_traditional else "hant"
 
 

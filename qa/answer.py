@@ -58,25 +58,21 @@ class Decision:
     reading: Reading | None = None
 
 
-def to_question_script(text: str, question: str, source: str | None = None) -> str:
+def to_question_script(text: str, question: str) -> str:
     """The answer text in the question's script (Simplified or Traditional; English keeps the source).
 
-    Why: a reply reads in one script even when the source article mixes them. `source` is the
-    text `text` was taken from (its sentence), which tells its script better than a short span.
+    Why: a reply reads in one script even when the source article mixes them.
     """
-    return to_script(text, detect_script(question), source)
+    return to_script(text, detect_script(question))
 
 
-def to_script(text: str, script: str, source: str | None = None) -> str:
-    """Chinese text in `script` (`hans` Simplified, `hant` Traditional); `en` keeps the source.
-
-    Text whose source already reads in `script` stays as written: converting it anyway would
-    change the article's own characters (`台灣` to `臺灣`, `群眾` to `羣衆`), so the short answer
-    would differ from the sentence it cites.
-    """
-    if script not in ("hans", "hant") or detect_script(source or text) == script:
-        return text
-    return to_simplified(text) if script == "hans" else to_traditional(text)
+def to_script(text: str, script: str) -> str:
+    """Chinese text in `script` (`hans` Simplified, `hant` Traditional); `en` keeps the source."""
+    if script == "hans":
+        return to_simplified(text)
+    if script == "hant":
+        return to_traditional(text)
+    return text
 
 
 def cited_sentences(article: Article, start: int, end: int) -> list[int]:
@@ -224,5 +220,5 @@ class Answerer:
     def _span_answer(self, question: str, reading: Reading) -> Decision:
         """The reading's span as the short answer, with the sentences it rests on cited."""
         citations, body = _cite(reading.article, reading.start, reading.end, reading.margin)
-        short = to_question_script(reading.text, question, citations[0].text)
+        short = to_question_script(reading.text, question)
         return Decision(f"{short}\n\n{body}", short, False, citations, reading.margin, reading)

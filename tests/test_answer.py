@@ -71,15 +71,15 @@ def test_the_short_answer_reads_in_the_questions_script(question: str, expected:
     assert to_question_script("平安銀行", question) == expected
 
 
-@pytest.mark.parametrize(("question", "source", "expected"), [
-    ("哪所大學在台北？", "國立台灣大學位於台北市。", "台灣大學"),  # kept as the article writes it
-    ("哪所大學在台北？", "国立台湾大学位于台北市。", "臺灣大學"),
-    ("哪所大学在台北？", "國立台灣大學位於台北市。", "台湾大学"),
+@pytest.mark.parametrize(("span", "question", "expected"), [
+    ("台灣大學", "哪所大學在台北？", "台灣大學"),  # as Taiwan writes it, not OpenCC's 臺灣
+    ("群眾", "誰聚集在車站？", "群眾"),  # not 羣眾
+    ("戰略性、基础性產業", "是什麼產業？", "戰略性、基礎性產業"),  # the mixed-in Simplified converted
+    ("台灣大學", "哪所大学在台北？", "台湾大学"),
 ])
-def test_a_short_answer_already_in_the_questions_script_keeps_the_articles_characters(
-        question: str, source: str, expected: str) -> None:
-    span = source[2:6]
-    assert to_question_script(span, question, source) == expected
+def test_a_traditional_answer_keeps_the_characters_taiwan_and_hong_kong_write(
+        span: str, question: str, expected: str) -> None:
+    assert to_question_script(span, question) == expected
 
 
 # --- behaviour on the built-in corpus ------------------------------------------------------------

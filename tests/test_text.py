@@ -122,6 +122,15 @@ def test_detect_script() -> None:
     assert detect_script("") == "en"
 
 
+@pytest.mark.parametrize(("text", "traditional"), [
+    ("國立台灣大學的群眾", "國立台灣大學的群眾"),  # Traditional stays as written: not 臺灣, 羣眾
+    ("与会者为何离开台湾", "與會者為何離開台灣"),  # Simplified becomes what Taiwan writes: 為, not 爲
+    ("戰略性、基础性產業", "戰略性、基礎性產業"),  # Simplified mixed into Traditional text
+])
+def test_to_traditional_keeps_what_taiwan_and_hong_kong_write(text: str, traditional: str) -> None:
+    assert to_traditional(text) == traditional
+
+
 @pytest.mark.parametrize(("text", "script"), [
     ("台北有多少人？", "hant"),  # OpenCC writes 臺 and 羣, but Taiwan and Hong Kong write 台 and 群
     ("群眾聚集在台北車站", "hant"),
