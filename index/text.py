@@ -50,11 +50,8 @@ def to_traditional(text: str) -> str:
     converted = _s2t().convert(text)
     if len(converted) != len(text):  # a phrase changed length (rare): OpenCC's form as it is
         return converted
-    out = []
-    for a, b in zip(text, converted, strict=True):
-        forms = _regional_forms(b) if a != b else ()
-        out.append(a if a == b or a in forms else forms[0])
-    return "".join(out)
+    return "".join(a if a == b else _regional_form(a, b)
+                   for a, b in zip(text, converted, strict=True))
 
 
 def search_key(text: str) -> str:
@@ -107,9 +104,11 @@ def detect_script(text: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _regional_forms(traditional: str) -> tuple[str, str]:
-    """How Taiwan and Hong Kong write an OpenCC Traditional character (`臺` -> `臺`, `台`)."""
-    return (_regional("t2tw").convert(traditional), _regional("t2hk").convert(traditional))
+def _regional_form(original: str, opencc_form: str) -> str:
+    """The Traditional character for `original`, which OpenCC writes `opencc_form`: `original`
+    itself when Taiwan or Hong Kong write it so (`台` for `臺`), else Taiwan's form (`為` for `爲`)."""
+    taiwan = _regional("t2tw").convert(opencc_form)
+    return original if original in (taiwan, _regional("t2hk").convert(opencc_form)) else taiwan
 
 
 @lru_cache(maxsize=2)
