@@ -45,6 +45,15 @@ def test_a_why_question_gets_whole_sentences_and_no_short_span(engine) -> None:
     assert_exact_offsets(engine, answer)
 
 
+def test_a_how_question_opens_with_the_sentence_that_answers_not_the_background_ahead_of_it(engine) -> None:
+    # The sentence before the answer (`2023年8月，為深入貫徹…`) ranks close to it but below it.
+    answer = engine.ask("分行是怎樣開展走訪對接工作的？")
+    assert answer.kind == "descriptive" and not answer.abstained
+    assert answer.citations[0].text.startswith("第一時間成立了專項活動項目組")
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts)
+
+
 @pytest.mark.parametrize("question", ["為什麼平安銀行要收購青島銀行？", "分行怎樣招聘新員工？"])
 def test_a_why_question_the_articles_do_not_answer_abstains(engine, question: str) -> None:
     answer = engine.ask(question)
