@@ -4,8 +4,10 @@
 likely to matter: the query's cosine with each sentence (computed by retrieval anyway), plus the
 IDF-weighted share of the query's content words the sentence (with the clauses it continues) holds,
 minus a little per passage rank. For an English query over Chinese sentences the share is that of
-the query's words their CC-CEDICT glosses hold (`qa.gloss`). Answers do not use this ranking: the
-trained reader (`qa.answer`) reads the passages itself.
+the query's words their CC-CEDICT glosses hold (`qa.gloss`). Factoid answers to Chinese questions
+do not use this ranking (the trained reader, `qa.answer`, reads the passages itself); it picks the
+sentence an English question over Chinese text is answered in, and the sentences that join the
+reader's in a descriptive answer (`qa.describe`).
 """
 
 from __future__ import annotations
