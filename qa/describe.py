@@ -19,12 +19,8 @@ from index.store import IndexSnapshot
 from .answer import ABSTAIN_TEXT, Decision, Reading, cited_sentences
 from .kinds import Analysis
 from .records import Citation
-from .sentences import RankedSentence
+from .sentences import MIN_COVERAGE, RankedSentence
 
-#: Without the reader's word, the best-ranked sentence must hold this share of the question's
-#: words, else the answer abstains (dev: answerable questions 0.37 and up, off-topic ones such as
-#: `為什麼平安銀行要收購青島銀行？` 0.16).
-MIN_COVERAGE = 0.3
 #: A ranked sentence joins the anchor when its score is within this of the best one's (dev-chosen).
 RANK_GAP = 0.15
 

@@ -30,6 +30,11 @@ _STOP_TOKENS = frozenset(
     "to for by with does do did".split()
 )
 
+#: The share of a text's words the best-ranked sentence must hold for the library to count as
+#: covering it: a descriptive answer without the reader's word, a summary's named topic (dev:
+#: answerable questions 0.37 and up, off-topic ones such as `為什麼平安銀行要收購青島銀行？` 0.16).
+MIN_COVERAGE = 0.3
+
 #: A sentence that ends like this runs on into the next one (`餘額807億元；各項存款…`).
 RUNS_ON = ("；", ";", "：", ":")
 

@@ -21,7 +21,7 @@ from .followup import Turn, resolve_followup
 from .kinds import Analysis, Kind, analyse
 from .records import Answer, Citation, Hit
 from .retrieve import QueryScores, Retriever, validate_k, validate_query
-from .sentences import SentenceRanker
+from .sentences import MIN_COVERAGE, SentenceRanker
 from .smalltalk import reply
 from .summarize import summarize
 
@@ -187,8 +187,14 @@ class ArticleQA:
     def _summary(self, analysis: Analysis, query: str, snapshot: IndexSnapshot,
                  timings: dict[str, float]) -> tuple[Decision, list[Hit]]:
         def best_article(text: str) -> str | None:
-            hits, _ = self._retrieve(text, snapshot, timings)
-            return hits[0].passage.article_id if hits else None
+            """The article of the best-ranked sentence for `text`, if it holds enough of its words."""
+            hits, scores = self._retrieve(text, snapshot, timings)
+            if scores is None:
+                return None
+            ranked = self.sentences.rank(text, hits[: self.settings.answer_passages], scores,
+                                         snapshot)
+            covered = bool(ranked) and ranked[0].coverage >= MIN_COVERAGE
+            return ranked[0].article.id if covered else None
 
         return summarize(analysis, snapshot, self.settings, best_article), []
 

@@ -41,6 +41,10 @@ LIBRARY_HEAD = {
     "hant": "資料庫中 {n} 篇文章的重點，每篇一行：", "hans": "资料库中 {n} 篇文章的重点，每篇一行：",
     "en": "The {n} articles of the library, one line each:",
 }
+NOT_FOUND = {
+    "hant": "資料庫中沒有關於「{topic}」的文章。", "hans": "资料库中没有关于「{topic}」的文章。",
+    "en": "The library has no article about “{topic}”.",
+}
 MORE = {"hant": "（另有 {n} 篇未列出）", "hans": "（另有 {n} 篇未列出）", "en": "({n} more not listed)"}
 
 
@@ -121,21 +125,26 @@ def title_match(topic: str, articles: Sequence[Article]) -> Article | None:
 
 
 def named_articles(analysis: Analysis, snapshot: IndexSnapshot,
-                   search: Callable[[str], str | None]) -> list[Article]:
-    """The articles a summary request names: each topic by title, else by retrieval (`search`
-    gives the best passage's article id for a text); no topic: the only article, or every one."""
+                   search: Callable[[str], str | None]) -> tuple[list[Article], list[str]]:
+    """The articles a summary request names, and the topics no article covers: each topic by
+    title, else by retrieval over content (`search` gives the article id whose text covers it, or
+    None); no topic: the only article, or every one."""
     articles = list(snapshot.articles.values())
     if analysis.scope is Scope.LIBRARY or not analysis.topics:
-        return articles if analysis.scope is Scope.LIBRARY or len(articles) != 1 else articles[:1]
+        found = articles if analysis.scope is Scope.LIBRARY or len(articles) != 1 else articles[:1]
+        return found, []
     found: list[Article] = []
+    missing: list[str] = []
     for topic in analysis.topics:
         article = title_match(topic, articles)
         if article is None:
             article_id = search(topic)
             article = snapshot.articles.get(article_id) if article_id else None
-        if article is not None and article not in found:
+        if article is None:
+            missing.append(topic)
+        elif article not in found:
             found.append(article)
-    return found
+    return found, missing
 
 
 def _citations(article: Article, indexes: Sequence[int], first_n: int) -> list[Citation]:
@@ -146,9 +155,10 @@ def summarize(analysis: Analysis, snapshot: IndexSnapshot, settings: Settings,
               search: Callable[[str], str | None]) -> Decision:
     """The summary answer: key sentences per named article (one line each for the library)."""
     script = analysis.script
-    articles = named_articles(analysis, snapshot, search)
+    articles, missing = named_articles(analysis, snapshot, search)
+    absent = "".join(NOT_FOUND[script].format(topic=topic) for topic in missing)
     if not articles:
-        return Decision(ABSTAIN_TEXT[script], None, True, (), float("-inf"))
+        return Decision(absent or ABSTAIN_TEXT[script], None, True, (), float("-inf"))
     method, damping = settings.summary_method, settings.summary_damping
     citations: list[Citation] = []
     blocks: list[str] = []
@@ -175,5 +185,6 @@ def summarize(analysis: Analysis, snapshot: IndexSnapshot, settings: Settings,
             body = "\n".join(f"{c.text} [{c.n}]" for c in cited)
             blocks.append(f"{HEAD[script].format(title=title)}\n{body}")
     if not citations:
-        return Decision(ABSTAIN_TEXT[script], None, True, (), float("-inf"))
-    return Decision("\n\n".join(blocks), None, False, tuple(citations), 1.0)
+        return Decision(absent or ABSTAIN_TEXT[script], None, True, (), float("-inf"))
+    return Decision("\n\n".join(blocks + ([absent] if absent else [])), None, False,
+                    tuple(citations), 1.0)

@@ -71,6 +71,23 @@ def test_a_summary_of_one_article_cites_its_key_sentences(engine) -> None:
     assert english.answer.startswith("Key points of")
 
 
+@pytest.mark.parametrize("question,reply", [
+    ("總結一下台積電那篇文章", "資料庫中沒有關於「台積電」的文章。"),
+    ("Summarize the article about Tesla.", "The library has no article about “Tesla”."),
+])
+def test_a_summary_of_an_article_the_library_lacks_says_so(engine, question: str, reply: str) -> None:
+    answer = engine.ask(question)
+    assert answer.kind == "summary" and answer.abstained
+    assert answer.answer == reply and answer.citations == ()
+
+
+def test_a_summary_of_two_topics_summarizes_the_one_found_and_names_the_one_missing(engine) -> None:
+    answer = engine.ask("总结一下平安银行和台积电的文章")
+    assert answer.kind == "summary" and not answer.abstained
+    assert {c.title for c in answer.citations} == {PINGAN}
+    assert answer.answer.endswith("资料库中没有关于「台积电」的文章。")
+
+
 def test_a_library_summary_has_one_line_per_article(engine) -> None:
     answer = engine.ask("總結一下這兩篇文章")
     assert answer.kind == "summary" and len(answer.citations) >= 3
