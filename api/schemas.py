@@ -50,6 +50,10 @@ class HistoryTurn(_Strict):
     question: str = Field(max_length=MAX_QUERY_CHARS)
     answer: str | None = Field(None, max_length=MAX_ANSWER_CHARS)
     resolved_question: str | None = Field(None, max_length=MAX_QUERY_CHARS)
+    article_ids: list[str] = Field(
+        default_factory=list, max_length=MAX_ARTICLE_IDS,
+        description="the articles the answer cited, first cited first (its citations' article_id): "
+                    "a later `這篇文章講了什麼` summarizes the first")
 
 
 class AskRequest(_Strict):

@@ -24,6 +24,8 @@ class Turn:
     question: str
     answer: str | None = None
     resolved: str | None = None
+    #: the articles the reply cited, first cited first (what `這篇文章` then points at)
+    articles: tuple[str, ...] = ()
 
     @property
     def standalone(self) -> str:

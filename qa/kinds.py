@@ -55,6 +55,8 @@ class Analysis:
     #: summary: what it covers, and the words naming the article(s) ('' when none are named)
     scope: Scope | None = None
     topics: tuple[str, ...] = ()
+    #: summary of `this article` in a conversation: the article the last cited reply rests on
+    articles: tuple[str, ...] = ()
     #: comparison / multi-part: one standalone question per part, the label of each part (as the
     #: user wrote it), and the direction asked for (`max`, `min`, `diff`, or '' for a plain list)
     parts: tuple[str, ...] = ()
@@ -444,12 +446,16 @@ _CHECKS: tuple[Callable[[str, str, str], Analysis | None], ...] = (
 
 def analyse(question: str, query: str | None = None) -> Analysis:
     """The question's kind and parts. `query` is its standalone form when it was a follow-up
-    (`qa.followup`); small talk and the reply's script come from the question as typed."""
+    (`qa.followup`); small talk, a summary of `this article` (the conversation's article, not a
+    rewritten question) and the reply's script come from the question as typed."""
     script = detect_script(question)
     typed = aligned_key(question.strip())
     start, intents = _strip_smalltalk(typed)
     if intents and start >= len(typed.rstrip()):
         return Analysis(question, question.strip(), script, Kind.SMALLTALK, intent=intents[-1])
+    this_article = _check_summary(question.strip(), typed, script)
+    if this_article is not None and this_article.scope is Scope.ARTICLE and not this_article.topics:
+        return this_article
     text = (query or question).strip()
     start, _ = _strip_smalltalk(aligned_key(text))
     rest = text[start:].strip() or text

@@ -17,8 +17,8 @@ from index.text import is_han_text
 from .answer import Answerer, Decision
 from .compare import compare
 from .describe import describe
-from .followup import Turn, resolve_followup
-from .kinds import Analysis, Kind, analyse
+from .followup import Resolution, Turn, resolve_followup
+from .kinds import Analysis, Kind, Scope, analyse
 from .records import Answer, Citation, Hit
 from .retrieve import QueryScores, Retriever, validate_k, validate_query
 from .sentences import MIN_COVERAGE, SentenceRanker
@@ -40,15 +40,19 @@ def as_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
             turns.append(item)
         elif isinstance(item, Answer):
             turns.append(Turn(item.question, item.short_answer or item.answer,
-                              item.resolved_question or None))
+                              item.resolved_question or None,
+                              tuple(dict.fromkeys(c.article_id for c in item.citations))))
         elif isinstance(item, Mapping):
             question = item.get("question")
             if not isinstance(question, str) or not question.strip():
                 raise InputError("each history turn needs a non-empty 'question'")
             answer = item.get("answer")
             resolved = item.get("resolved_question")
+            articles = item.get("article_ids") or ()
+            if isinstance(articles, str) or not all(isinstance(a, str) for a in articles):
+                raise InputError("a history turn's 'article_ids' must be a list of article ids")
             turns.append(Turn(question, answer if isinstance(answer, str) else None,
-                              resolved if isinstance(resolved, str) else None))
+                              resolved if isinstance(resolved, str) else None, tuple(articles)))
         elif isinstance(item, tuple) and item and isinstance(item[0], str):
             turns.append(Turn(item[0], item[1] if len(item) > 1 else None))
         else:
@@ -121,8 +125,14 @@ class ArticleQA:
         """
         started = time.perf_counter()
         question = validate_query(question, self.settings.max_query_chars)
-        resolution = resolve_followup(question, as_turns(history))
+        turns = as_turns(history)
+        resolution = resolve_followup(question, turns)
         analysis = analyse(question, resolution.query)
+        if analysis.scope is Scope.ARTICLE and not analysis.topics:
+            # `這篇文章講了什麼` after an answer: the article that answer rests on, as typed
+            cited = next((t.articles for t in reversed(turns) if t.articles), ())
+            analysis = replace(analysis, articles=cited[:1])
+            resolution = Resolution(question, False, "standalone: the conversation's article")
         timings = {"resolve": (time.perf_counter() - started) * 1000, "embed": 0.0, "retrieve": 0.0}
         snapshot = self.library.snapshot
         handler = {

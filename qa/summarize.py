@@ -128,8 +128,11 @@ def named_articles(analysis: Analysis, snapshot: IndexSnapshot,
                    search: Callable[[str], str | None]) -> tuple[list[Article], list[str]]:
     """The articles a summary request names, and the topics no article covers: each topic by
     title, else by retrieval over content (`search` gives the article id whose text covers it, or
-    None); no topic: the only article, or every one."""
+    None); no topic: the article the conversation points at, else the only one, or every one."""
     articles = list(snapshot.articles.values())
+    previous = [snapshot.articles[a] for a in analysis.articles if a in snapshot.articles]
+    if previous:
+        return previous, []
     if analysis.scope is Scope.LIBRARY or not analysis.topics:
         found = articles if analysis.scope is Scope.LIBRARY or len(articles) != 1 else articles[:1]
         return found, []

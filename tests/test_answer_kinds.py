@@ -88,6 +88,18 @@ def test_a_summary_of_two_topics_summarizes_the_one_found_and_names_the_one_miss
     assert answer.answer.endswith("资料库中没有关于「台积电」的文章。")
 
 
+@pytest.mark.parametrize("question", ["這篇文章講了什麼？", "What is this article about?"])
+def test_this_article_in_a_conversation_is_the_one_the_last_answer_cited(engine, question: str) -> None:
+    factoid = engine.ask("平安銀行青島分行有多少家網點？")
+    assert {c.title for c in factoid.citations} == {PINGAN}
+    answer = engine.ask(question, [factoid])
+    assert answer.kind == "summary" and answer.resolved_question == question
+    assert {c.title for c in answer.citations} == {PINGAN} and len(answer.citations) >= 3
+    history = [{"question": "閻家山TOD項目總投資多少？", "answer": "26億元", "article_ids": ["nope"]},
+               {"question": "還有呢？", "answer": "…"}]
+    assert {c.title for c in engine.ask(question, history).citations} == {YANSHAN, PINGAN}
+
+
 def test_a_library_summary_has_one_line_per_article(engine) -> None:
     answer = engine.ask("總結一下這兩篇文章")
     assert answer.kind == "summary" and len(answer.citations) >= 3

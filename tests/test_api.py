@@ -400,6 +400,10 @@ def test_article_search_ask_stream_and_delete(client: httpx.Client) -> None:
     follow = client.post("/v1/ask", json={"question": "每年接待多少旅客？", "history": [
         {"question": question["question"], "answer": answer["short_answer"]}]})
     assert follow.status_code == 200, follow.text
+    this_article = client.post("/v1/ask", json={"question": "這篇文章講了什麼？", "history": [
+        {"question": question["question"], "answer": answer["short_answer"], "article_ids": [article_id]}]})
+    assert this_article.status_code == 200, this_article.text
+    assert {c["article_id"] for c in this_article.json()["citations"]} == {article_id}
     streamed = client.post("/v1/ask", params={"stream": "true"}, json=question)
     assert streamed.headers["content-type"].startswith("text/event-stream")
     events = _sse_events(streamed.text)
@@ -446,6 +450,8 @@ def test_bad_ask_bodies(client: httpx.Client) -> None:
     turns = [{"question": f"q{i}", "answer": "a"} for i in range(21)]
     assert_error(client.post("/v1/ask", json={"question": "ok", "history": turns}), 422)
     assert_error(client.post("/v1/ask", json={"question": "ok", "history": [{"question": " "}]}), 400)
+    assert_error(client.post("/v1/ask", json={"question": "ok", "history": [
+        {"question": "q", "article_ids": "abc"}]}), 422)
     assert_error(client.post("/v1/ask", params={"stream": "maybe"}, json={"question": "ok"}), 422)
 
 

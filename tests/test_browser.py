@@ -389,12 +389,17 @@ def test_build_app_leaves_a_loading_engine_alone() -> None:
 
 
 def test_history_passes_earlier_answers_for_followups() -> None:
-    """Follow-ups get the earlier turns as question/answer dicts; failed turns are left out."""
-    from qa.records import Answer
+    """Follow-ups get the earlier turns as question/answer dicts with the articles they cited (first
+    cited first, once each); failed turns are left out."""
+    from qa.records import Answer, Citation
     from ui.app import ChatTurn, history_of
 
+    cited = [Citation(n=n, article_id=a, title="t", sentence_id=f"{a}:{n}", start=0, end=1, text="x",
+                      score=1.0)
+             for n, a in ((1, "a2"), (2, "a1"), (3, "a2"))]
     answer = Answer(question="閻家山TOD項目總投資多少？", answer="26億元\n\n... [1]", short_answer="26億元",
-                    abstained=False, citations=(), passages=(), resolved_question="")
+                    abstained=False, citations=tuple(cited), passages=(), resolved_question="")
     turns = [ChatTurn("q", "a", answer), ChatTurn("q2", "error", None)]
     assert history_of(turns) == [{"question": "閻家山TOD項目總投資多少？", "answer": "26億元",
-                                  "resolved_question": "閻家山TOD項目總投資多少？"}]
+                                  "resolved_question": "閻家山TOD項目總投資多少？",
+                                  "article_ids": ["a2", "a1"]}]

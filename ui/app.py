@@ -182,15 +182,16 @@ class ChatTurn:
     error: tuple[str, Mapping[str, object]] | None = None
 
 
-def history_of(turns: list[ChatTurn]) -> list[dict[str, str]]:
+def history_of(turns: list[ChatTurn]) -> list[dict[str, object]]:
     """Earlier answered turns in the shape ArticleQA.ask takes for follow-ups."""
-    history = []
+    history: list[dict[str, object]] = []
     for turn in turns:
         if turn.answer is None:
             continue
         a = turn.answer
         history.append({"question": a.question, "answer": a.short_answer or a.answer,
-                        "resolved_question": a.resolved_question or a.question})
+                        "resolved_question": a.resolved_question or a.question,
+                        "article_ids": list(dict.fromkeys(c.article_id for c in a.citations))})
     return history
 
 
