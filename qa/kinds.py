@@ -136,7 +136,7 @@ _LIBRARY = re.compile(r"所有|全部|这些|那些|这几篇|几篇|各篇|每�
                       r"|\ball\b|\bevery\b|\bboth\b|\bthese\b|\bthose\b|\beach\b|library|the articles\b")
 #: What is removed from a summary request to leave the words that name its article(s).
 _SUMMARY_FILLER = re.compile(
-    r"请问|请你|请|帮我|帮忙|给我|麻烦|能否|能不能|可以|可否|一下|简单|简要|简短|大致|地|的|了|吗|呢|吧|啊"
+    r"请问|请你|请|帮我|帮忙|给我|麻烦|能否|能不能|可以|可否|一下|简单|简要|简短|大致|地(?=总结|概括|归纳|概述|介绍|讲|说|谈)|的|了|吗|呢|吧|啊"
     r"|总结|概括|归纳|摘要|概述|综述|梗概|提要|小结|重点|要点|主要内容|内容|大意|主旨|主题|讲述|讲的是|讲了|讲|说了|说的是|说"
     r"|写了|写的是|谈了|介绍了|介绍|报道了|什么|啥|哪些|是|关于|有关|这篇|那篇|此文|本文|全文|文章|报道|新闻|稿子|篇"
     r"|分别|各自|主要|大概|一下子"

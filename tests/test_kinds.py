@@ -111,6 +111,17 @@ def test_a_summary_names_its_scope_and_article() -> None:
     assert several.scope is Scope.SEVERAL and several.topics == ("港口", "机场")
 
 
+@pytest.mark.parametrize(("question", "topics"), [
+    ("總結一下關於地鐵的文章", ("地鐵",)),  # 地 is filler only before the verb, not inside a word
+    ("總結一下地方債那篇報道", ("地方債",)),
+    ("簡單地總結一下平安銀行那篇", ("平安銀行",)),
+    ("请简单地概括一下这篇文章", ()),
+])
+def test_a_summary_topic_keeps_words_that_hold_a_filler_character(question: str,
+                                                                  topics: tuple[str, ...]) -> None:
+    assert analyse(question).topics == topics
+
+
 def test_factoid_gold_questions_stay_factoids_unless_they_ask_why_or_how() -> None:
     """The factoid gold set: only why/how wordings are taken for another kind."""
     moved = []
