@@ -337,6 +337,12 @@ def _topic(history: Sequence[str], head: str | None = None, *, named: bool = Fal
 # --- the rules -----------------------------------------------------------------------------------
 
 
+def elliptical_topic(question: str) -> str | None:
+    """The new topic of an elliptical follow-up (`那X呢？` -> `X`, `What about X?`), which asks
+    again what the previous question asked; None for any other question."""
+    return _ellipsis(question.strip())
+
+
 def _ellipsis(question: str) -> str | None:
     """The new topic of an elliptical follow-up (`那X呢？`, `X呢`, `What about X?`, `And X?`), else None."""
     for pattern in _EN_ELLIPSIS:

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from index.text import aligned_key, detect_script, tokenize
 
+from .followup import elliptical_topic
+
 
 class Kind(StrEnum):
     """The kinds of request, each with its own answer shape."""
@@ -358,10 +360,12 @@ _EN_NAMED = re.compile(r"\b[A-Z]{2,}\b|\d|\b(project|bank|branch|company|distric
 
 
 def _split_questions(question: str) -> tuple[str, ...]:
-    """Two or more questions in one message (`…佔地多少畝？總投資多少？`), each ending in `?`."""
+    """Two or more questions in one message (`…佔地多少畝？總投資多少？`, `…佔地多少？那閻家山呢？`),
+    each ending in `?`; after the first, an elliptical follow-up is a question too."""
     pieces = [p.strip() for p in re.findall(r"[^？?]+[？?]", question)]
-    asking = [p for p in pieces if _ZH_QUESTION.search(aligned_key(p))
-              or re.search(r"\b(what|how|which|who|when|where)\b", p, re.IGNORECASE)]
+    asking = [p for i, p in enumerate(pieces) if _ZH_QUESTION.search(aligned_key(p))
+              or re.search(r"\b(what|how|which|who|when|where)\b", p, re.IGNORECASE)
+              or (i > 0 and elliptical_topic(p) is not None)]
     return tuple(asking) if len(asking) >= 2 and len(asking) == len(pieces) else ()
 
 
@@ -422,8 +426,9 @@ def _check_comparison(question: str, key: str, script: str) -> Analysis | None:
     split = _split_questions(question)
     if not split:
         return None
-    return Analysis(question, question, script, Kind.COMPARISON, parts=split,
-                    labels=tuple(p.rstrip("？? ") for p in split), chained=True)
+    labels = tuple(elliptical_topic(p) or p.rstrip("？? ") for p in split)
+    return Analysis(question, question, script, Kind.COMPARISON, parts=split, labels=labels,
+                    chained=True)
 
 
 def _check_descriptive(question: str, key: str, script: str) -> Analysis | None:

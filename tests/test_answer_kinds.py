@@ -125,6 +125,14 @@ def test_a_multi_part_question_lists_every_part_with_its_citation(engine) -> Non
     assert lines[1].startswith("闫家山TOD：") and "26亿元" in lines[1]
 
 
+def test_a_question_then_an_elliptical_one_in_one_message_answers_both(engine) -> None:
+    answer = engine.ask("青科大TOD佔地多少？那閻家山呢？")
+    assert answer.kind == "comparison"
+    first, second = answer.answer.splitlines()[:2]
+    assert "15.7畝" in first and "[1]" in first
+    assert second.startswith("閻家山：") and "150畝" in second and "[2]" in second
+
+
 @pytest.mark.parametrize("question,script,start", [
     ("你好", "hant", "您好"), ("谢谢你的回答！", "hans", "不客气"), ("Who are you?", "en", "I am"),
 ])

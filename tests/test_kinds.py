@@ -101,6 +101,16 @@ def test_a_comparison_is_split_into_standalone_parts() -> None:
     assert one_name.kind is Kind.FACTOID
 
 
+def test_two_questions_in_one_message_count_an_elliptical_second_one() -> None:
+    both = analyse("閻家山TOD佔地多少畝？總投資多少？")
+    assert both.kind is Kind.COMPARISON and both.chained and len(both.parts) == 2
+    then = analyse("青科大TOD佔地多少？那閻家山呢？")
+    assert then.kind is Kind.COMPARISON and then.chained
+    assert then.parts == ("青科大TOD佔地多少？", "那閻家山呢？")
+    assert then.labels == ("青科大TOD佔地多少", "閻家山")
+    assert analyse("那閻家山呢？").kind is Kind.FACTOID  # alone it is a follow-up, not two questions
+
+
 def test_a_summary_names_its_scope_and_article() -> None:
     assert analyse("總結一下所有文章").scope is Scope.LIBRARY
     assert analyse("這兩篇文章分別講了什麼？").scope is Scope.LIBRARY
