@@ -128,7 +128,7 @@ class ArticleQA:
         turns = as_turns(history)
         resolution = resolve_followup(question, turns)
         analysis = analyse(question, resolution.query)
-        if analysis.scope is Scope.ARTICLE and not analysis.topics:
+        if turns and analysis.scope is Scope.ARTICLE and not analysis.topics:
             # `這篇文章講了什麼` after an answer: the article that answer rests on, as typed
             cited = next((t.articles for t in reversed(turns) if t.articles), ())
             analysis = replace(analysis, articles=cited[:1])
