@@ -18,23 +18,17 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _MEANINGFUL = re.compile(r"[\w]", re.UNICODE)
 
 
-@lru_cache(maxsize=1)
-def _t2s():
+@lru_cache(maxsize=4)
+def _opencc(config: str):
+    """The process's one OpenCC converter for a configuration (`t2s`, `s2t`, `t2tw`, `t2hk`)."""
     import opencc
 
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=1)
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC(config)
 
 
 def to_simplified(text: str) -> str:
     """Traditional (and mixed) Chinese to Simplified; other text passes through."""
-    return _t2s().convert(text) if text else text
+    return _opencc("t2s").convert(text) if text else text
 
 
 def to_traditional(text: str) -> str:
@@ -47,7 +41,7 @@ def to_traditional(text: str) -> str:
     """
     if not text:
         return text
-    converted = _s2t().convert(text)
+    converted = _opencc("s2t").convert(text)
     if len(converted) != len(text):  # a phrase changed length (rare): OpenCC's form as it is
         return converted
     return "".join(a if a == b else _regional_form(a, b)
@@ -107,15 +101,8 @@ def detect_script(text: str) -> str:
 def _regional_form(original: str, opencc_form: str) -> str:
     """The Traditional character for `original`, which OpenCC writes `opencc_form`: `original`
     itself when Taiwan or Hong Kong write it so (`台` for `臺`), else Taiwan's form (`為` for `爲`)."""
-    taiwan = _regional("t2tw").convert(opencc_form)
-    return original if original in (taiwan, _regional("t2hk").convert(opencc_form)) else taiwan
-
-
-@lru_cache(maxsize=2)
-def _regional(config: str):
-    import opencc
-
-    return opencc.OpenCC(config)
+    taiwan = _opencc("t2tw").convert(opencc_form)
+    return original if original in (taiwan, _opencc("t2hk").convert(opencc_form)) else taiwan
 
 
 @contextmanager
