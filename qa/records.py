@@ -82,6 +82,12 @@ class Answer:
     #: comparison or smalltalk; each has its own answer shape.
     kind: str = "factoid"
 
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        """The articles the answer cites, first cited first, each once (what a later
+        `這篇文章講了什麼` refers to)."""
+        return tuple(dict.fromkeys(c.article_id for c in self.citations))
+
     def as_dict(self) -> dict[str, object]:
         """JSON form (the shape `articleqa ask --json` and the HTTP API return)."""
         return {

@@ -40,8 +40,7 @@ def as_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
             turns.append(item)
         elif isinstance(item, Answer):
             turns.append(Turn(item.question, item.short_answer or item.answer,
-                              item.resolved_question or None,
-                              tuple(dict.fromkeys(c.article_id for c in item.citations))))
+                              item.resolved_question or None, item.article_ids))
         elif isinstance(item, Mapping):
             question = item.get("question")
             if not isinstance(question, str) or not question.strip():

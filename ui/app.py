@@ -191,7 +191,7 @@ def history_of(turns: list[ChatTurn]) -> list[dict[str, object]]:
         a = turn.answer
         history.append({"question": a.question, "answer": a.short_answer or a.answer,
                         "resolved_question": a.resolved_question or a.question,
-                        "article_ids": list(dict.fromkeys(c.article_id for c in a.citations))})
+                        "article_ids": list(a.article_ids)})
     return history
 
 
